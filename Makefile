@@ -1,0 +1,47 @@
+# spencer-signage: `make run` starts the product in demo mode, `make test` checks everything.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+PKGS    := ./...
+
+.PHONY: run build generate check-generated lint test bench fuzz clean
+
+run:
+	$(GO) run ./cmd/signage -config config.toml
+
+# build: the static binary, exactly as the Dockerfile builds it.
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/signage ./cmd/signage
+
+generate:
+	$(GO) tool templ generate -path views
+
+# check-generated: the committed *_templ.go must be what `templ generate` makes of the
+# committed *.templ; generating into a copy leaves the work tree alone.
+check-generated:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	cp views/*.templ "$$tmp"/ && $(GO) tool templ generate -path "$$tmp" >/dev/null 2>&1 && \
+	for f in "$$tmp"/*_templ.go; do \
+		if ! cmp -s "$$f" "views/$$(basename $$f)"; then \
+			echo "views/$$(basename $$f) is out of date: run make generate and commit it"; exit 1; \
+		fi; \
+	done && echo "generated templ code is current"
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+
+test: check-generated lint
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./spencerclient/ ./server/
+	$(GO) run ./cmd/signage-bench
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./spencerclient/
+
+clean:
+	rm -rf bin

@@ -1,0 +1,156 @@
+package spencertest
+
+import (
+	"embed"
+	"fmt"
+	"net/http"
+	"path"
+	"time"
+)
+
+// The demo userlists: the shipped config.toml lists them.
+const (
+	DemoLobby   = "3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f"
+	DemoCanteen = "9b2d7c41-5e8a-4f3b-a6c1-0d2e4f6a8b9c"
+)
+
+//go:embed demoimages/*.svg
+var demoImages embed.FS
+
+// LoadDemo fills the fake with two userlists of realistic news and changes one item every
+// `every` so that live updates can be seen, until Close. The images are shipped in the
+// binary (nothing comes from the internet): the fake serves them at URL+"/images/", and
+// the publications point at imageBase+"/NAME" (imageBase "" for the fake's own URL), so
+// that a server can serve them from its own origin to screens on other machines.
+func (s *Server) LoadDemo(every time.Duration, imageBase string) {
+	if imageBase == "" {
+		imageBase = s.URL + "/images"
+	}
+	s.mu.Lock()
+	s.imageBase = imageBase
+	s.mu.Unlock()
+	entries, _ := demoImages.ReadDir("demoimages")
+	for _, e := range entries {
+		b, _ := demoImages.ReadFile("demoimages/" + e.Name())
+		s.SetImage(e.Name(), "image/svg+xml", b)
+	}
+	now := time.Now()
+	s.SetPublications(DemoCanteen, map[string]any{"data": s.canteenNews(now)})
+	s.SetPublications(DemoLobby, s.lobbyNews(now, 0))
+
+	stop := make(chan struct{})
+	s.mu.Lock()
+	s.stopDemo = stop
+	s.mu.Unlock()
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for n := 1; ; n++ {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				s.SetPublications(DemoLobby, s.lobbyNews(now, n))
+			}
+		}
+	}()
+}
+
+func (s *Server) image(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.imageBase + "/" + name
+}
+
+// ImageHandler serves the demo images by name (the last element of the path).
+func (s *Server) ImageHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.SetPathValue("name", path.Base(r.URL.Path))
+		s.handleImage(w, r)
+	})
+}
+
+// lobbyNews is the lobby's news; its first item changes with n.
+func (s *Server) lobbyNews(start time.Time, n int) []map[string]any {
+	day := func(d int) string { return start.Add(time.Duration(-d) * 24 * time.Hour).UTC().Format(time.RFC3339) }
+	visitors := 40 + (n*7)%55
+	return []map[string]any{
+		{
+			"id":          "live-visitors",
+			"title":       map[string]string{"en-US": fmt.Sprintf("Today at HQ: %d visitors signed in", visitors), "nl-BE": fmt.Sprintf("Vandaag op het hoofdkantoor: %d bezoekers", visitors)},
+			"summary":     fmt.Sprintf("Updated %s. Please welcome our guests and remind them to wear their badge; the visitor lounge on floor 2 has fresh coffee.", time.Now().Format("15:04:05")),
+			"publishedAt": time.Now().UTC().Format(time.RFC3339),
+			"image":       map[string]string{"url": s.image("office.svg")},
+			"isPinned":    true,
+			"author":      map[string]string{"firstName": "Front", "lastName": "Desk"},
+		},
+		{
+			"uuid":        "town-hall-q4",
+			"headline":    "Town hall on Friday: our plans for next year",
+			"body":        "<p>Join the leadership team in the auditorium at <strong>16:00</strong>, or follow the stream on the intranet. Questions can be sent in advance through the Spencer app.</p><p>Drinks and snacks afterwards in the atrium.</p>",
+			"publishedAt": day(1),
+			"coverImage":  s.image("townhall.svg"),
+			"deepLink":    "https://intranet.example.com/news/town-hall-q4",
+			"createdBy":   map[string]string{"displayName": "Internal Communications"},
+		},
+		{
+			"id":         1042,
+			"title":      "Bike to work week: 1,284 km cycled so far",
+			"intro":      "Teams from all three sites are racing for the golden pedal. Log your rides in the app before Sunday evening.",
+			"created_at": day(2),
+			"thumbnail":  []any{map[string]string{"src": s.image("bike.svg")}},
+			"url":        "https://intranet.example.com/news/bike-week",
+			"author":     "Sustainability Team",
+		},
+		{
+			"id":              "phishing-drill",
+			"title":           "Watch out for fake parcel notifications",
+			"content":         "We see a wave of text messages about parcels held at customs. Do not click the link: report the message to the service desk on extension 4444.",
+			"publicationDate": day(3),
+			"media":           map[string]string{"original": s.image("security.svg")},
+			"author":          map[string]string{"name": "IT Security"},
+		},
+		{
+			"id":          "winter-schedule",
+			"title":       "Winter opening hours of the building",
+			"body":        "From 1 December the building opens at 7:00 and closes at 19:00. The car park gate closes at 19:30.",
+			"publishedAt": day(5),
+			"image":       s.image("winter.svg"),
+			"author":      "Facility Management",
+		},
+	}
+}
+
+// canteenNews is the canteen's news, in a wrapped shape with translations.
+func (s *Server) canteenNews(start time.Time) []map[string]any {
+	day := func(d int) int64 { return start.Add(time.Duration(-d) * 24 * time.Hour).UnixMilli() }
+	return []map[string]any{
+		{
+			"id":          "menu-week",
+			"title":       "This week's menu: soup, pasta and a vegan curry",
+			"summary":     "Monday pumpkin soup, Wednesday fresh pasta bar, Friday chickpea and spinach curry. Salad bar every day.",
+			"publishedAt": day(0),
+			"imageUrl":    s.image("canteen.svg"),
+			"link":        "https://intranet.example.com/canteen/menu",
+			"translations": []map[string]string{
+				{"locale": "nl-BE", "title": "Menu van de week: soep, pasta en een vegan curry", "summary": "Maandag pompoensoep, woensdag verse pastabar, vrijdag curry met kikkererwten en spinazie."},
+			},
+			"author": "Canteen Team",
+		},
+		{
+			"id":          "volunteer-day",
+			"title":       "Volunteer day: 60 places left at the food bank",
+			"body":        "Spend a day with colleagues sorting donations. Sign up in the app; your manager has already approved the day off.",
+			"publishedAt": day(1),
+			"image":       s.image("volunteer.svg"),
+			"webUrl":      "https://intranet.example.com/volunteer",
+			"author":      map[string]string{"firstName": "Amira", "lastName": "Jansen"},
+		},
+		{
+			"id":          "no-image-tip",
+			"title":       "Bring your own cup and save 20 cents",
+			"body":        "Every hot drink in a cup you bring yourself is 20 cents cheaper. Together we saved 14,000 paper cups last year.",
+			"publishedAt": day(4),
+		},
+	}
+}

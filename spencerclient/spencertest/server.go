@@ -1,0 +1,383 @@
+// Package spencertest is a fake Spencer Integration API for tests and demo mode, in the
+// spirit of net/http/httptest: real HTTP on a loopback port, a token endpoint that checks
+// the client credentials and issues tokens of a configurable lifetime, a publications
+// endpoint that checks them, switchable faults, and counters of what was asked.
+package spencertest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Default credentials and customer of a new Server.
+const (
+	ClientID     = "signage-test-client"
+	ClientSecret = "s3cret-Test-Value-never-logged"
+	Customer     = "acme"
+)
+
+// apiPrefix mounts the API below a non-root path so that a client which drops the base
+// URL's path fails the tests.
+const apiPrefix = "/spencer-api"
+
+// Fault is a failure the fake is told to produce. The zero Fault is no fault.
+type Fault struct {
+	Status       int           // publications answer with this status (e.g. 503)
+	Delay        time.Duration // publications answer only after this (or when the client gives up)
+	Malformed    bool          // publications answer 200 with a body that is not JSON
+	OversizeBody int64         // publications answer 200 with a JSON body of this many bytes
+	TokenStatus  int           // the token endpoint answers with this status
+	TokenDown    bool          // the token endpoint closes the connection without answering
+}
+
+// Server is a running fake Spencer.
+type Server struct {
+	URL string // base URL, e.g. http://127.0.0.1:38411
+
+	srv *http.Server
+	ln  net.Listener
+
+	mu           sync.Mutex
+	clientID     string
+	clientSecret string
+	lifetime     time.Duration
+	lifetimeForm string               // "number", "string" or "omit"
+	tokens       map[string]time.Time // access token -> expiry
+	publications map[string][]byte    // userlist id -> body
+	fault        Fault
+	now          func() time.Time
+	images       map[string]image
+	imageBase    string
+	stopDemo     chan struct{}
+
+	tokenRequests       atomic.Int64
+	tokenRejects        atomic.Int64
+	publicationRequests atomic.Int64
+	unauthorizedAnswers atomic.Int64
+	perUserlist         sync.Map // id -> *atomic.Int64
+	lastUserAgent       atomic.Value
+}
+
+type image struct {
+	contentType string
+	body        []byte
+}
+
+// NewServer starts a fake on 127.0.0.1 with the default credentials and one-hour tokens.
+func NewServer() *Server {
+	s, err := Start("127.0.0.1:0")
+	if err != nil {
+		panic("spencertest: " + err.Error())
+	}
+	return s
+}
+
+// Start starts a fake listening on addr.
+func Start(addr string) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		URL:          "http://" + ln.Addr().String(),
+		ln:           ln,
+		clientID:     ClientID,
+		clientSecret: ClientSecret,
+		lifetime:     time.Hour,
+		lifetimeForm: "number",
+		tokens:       map[string]time.Time{},
+		publications: map[string][]byte{},
+		images:       map[string]image{},
+		now:          time.Now,
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /auth/oauth2/realms/root/realms/{customer}/access_token", s.handleToken)
+	mux.HandleFunc("GET "+apiPrefix+"/agent/integration/api/v1/news/user-lists/{id}/publications", s.handlePublications)
+	mux.HandleFunc("GET /images/{name}", s.handleImage)
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go s.srv.Serve(ln) //nolint:errcheck // ends with Close
+	return s, nil
+}
+
+// Close stops the fake and any demo ticker; requests in flight are cut.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.stopDemo != nil {
+		close(s.stopDemo)
+		s.stopDemo = nil
+	}
+	s.mu.Unlock()
+	s.srv.Close()
+}
+
+// APIURL is the API base to configure a client with (spencer.api_url).
+func (s *Server) APIURL() string { return s.URL + apiPrefix }
+
+// TokenURL is the token endpoint to configure a client with (spencer.token_url).
+func (s *Server) TokenURL() string {
+	return s.URL + "/auth/oauth2/realms/root/realms/" + Customer + "/access_token"
+}
+
+// SetCredentials changes the client id and secret the token endpoint accepts.
+func (s *Server) SetCredentials(id, secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clientID, s.clientSecret = id, secret
+}
+
+// SetTokenLifetime sets the lifetime of tokens issued from now on, and how expires_in is
+// written: "number" (3600), "string" ("3600") or "omit" (no expires_in at all; the token
+// still dies after the lifetime).
+func (s *Server) SetTokenLifetime(d time.Duration, form string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lifetime, s.lifetimeForm = d, form
+}
+
+// SetClock replaces the fake's clock, for tests that move time forward.
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
+}
+
+// SetPublications makes userListID known with the given publications, encoded as JSON
+// (a slice gives a top-level array; pass a map or struct for a wrapped shape).
+func (s *Server) SetPublications(userListID string, publications any) {
+	b, err := json.Marshal(publications)
+	if err != nil {
+		panic("spencertest: " + err.Error())
+	}
+	s.SetRaw(userListID, b)
+}
+
+// SetRaw makes userListID known with body as its publications answer, byte for byte.
+func (s *Server) SetRaw(userListID string, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.publications[strings.ToLower(userListID)] = body
+}
+
+// RemoveUserlist makes userListID unknown: it gets 404 from now on.
+func (s *Server) RemoveUserlist(userListID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.publications, strings.ToLower(userListID))
+}
+
+// SetFault switches faults on; SetFault(Fault{}) switches them off.
+func (s *Server) SetFault(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fault = f
+}
+
+// RevokeTokens makes every token issued so far invalid (401).
+func (s *Server) RevokeTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.tokens)
+}
+
+// TokenRequests counts requests to the token endpoint, rejected ones included.
+func (s *Server) TokenRequests() int64 { return s.tokenRequests.Load() }
+
+// TokensIssued counts tokens the endpoint issued.
+func (s *Server) TokensIssued() int64 { return s.tokenRequests.Load() - s.tokenRejects.Load() }
+
+// PublicationRequests counts publications requests for all userlists.
+func (s *Server) PublicationRequests() int64 { return s.publicationRequests.Load() }
+
+// UnauthorizedAnswers counts 401 answers of the publications endpoint.
+func (s *Server) UnauthorizedAnswers() int64 { return s.unauthorizedAnswers.Load() }
+
+// PublicationRequestsFor counts publications requests for one userlist.
+func (s *Server) PublicationRequestsFor(userListID string) int64 {
+	if v, ok := s.perUserlist.Load(strings.ToLower(userListID)); ok {
+		return v.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
+// LastUserAgent is the User-Agent of the last publications request.
+func (s *Server) LastUserAgent() string {
+	v, _ := s.lastUserAgent.Load().(string)
+	return v
+}
+
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	s.tokenRequests.Add(1)
+	s.mu.Lock()
+	fault := s.fault
+	s.mu.Unlock()
+	if fault.TokenDown {
+		s.tokenRejects.Add(1)
+		hijackAndClose(w)
+		return
+	}
+	if fault.TokenStatus != 0 {
+		s.tokenRejects.Add(1)
+		writeJSON(w, fault.TokenStatus, map[string]string{"error": "temporarily_unavailable", "error_description": "the identity service is unavailable"})
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.tokenRejects.Add(1)
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
+		return
+	}
+	if r.PostForm.Get("grant_type") != "client_credentials" {
+		s.tokenRejects.Add(1)
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "error_description": "grant_type must be client_credentials"})
+		return
+	}
+	id, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	if u, p, ok := r.BasicAuth(); ok {
+		id, secret = u, p
+	}
+	s.mu.Lock()
+	good := id == s.clientID && secret == s.clientSecret
+	s.mu.Unlock()
+	if !good {
+		s.tokenRejects.Add(1)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client", "error_description": "Client authentication failed"})
+		return
+	}
+	writeJSON(w, http.StatusOK, s.issue())
+}
+
+// issue makes a new token and the answer that carries it.
+func (s *Server) issue() map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tok := "at-" + randomHex(16)
+	s.tokens[tok] = s.now().Add(s.lifetime)
+	answer := map[string]any{"access_token": tok, "token_type": "Bearer", "scope": "news"}
+	secs := int64(s.lifetime / time.Second)
+	switch s.lifetimeForm {
+	case "string":
+		answer["expires_in"] = fmt.Sprint(secs)
+	case "omit":
+	default:
+		answer["expires_in"] = secs
+	}
+	return answer
+}
+
+// authorized reports whether the request carries a live token.
+func (s *Server) authorized(r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.tokens[tok]
+	return ok && s.now().Before(exp)
+}
+
+func (s *Server) handlePublications(w http.ResponseWriter, r *http.Request) {
+	id := strings.ToLower(r.PathValue("id"))
+	s.publicationRequests.Add(1)
+	v, _ := s.perUserlist.LoadOrStore(id, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+	s.lastUserAgent.Store(r.UserAgent())
+
+	if !s.authorized(r) {
+		s.unauthorizedAnswers.Add(1)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Access Token Invalid"})
+		return
+	}
+	s.mu.Lock()
+	fault := s.fault
+	body, known := s.publications[id]
+	s.mu.Unlock()
+
+	if fault.Delay > 0 {
+		select {
+		case <-time.After(fault.Delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	switch {
+	case fault.Status != 0:
+		writeJSON(w, fault.Status, map[string]string{"message": http.StatusText(fault.Status)})
+		return
+	case fault.Malformed:
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"data": [{"id": 1, "title": "cut off`)) //nolint:errcheck
+		return
+	case fault.OversizeBody > 0:
+		writeOversize(w, fault.OversizeBody)
+		return
+	case !known:
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "User list not found"})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(body) //nolint:errcheck
+}
+
+// writeOversize streams a valid JSON array of about n bytes without holding it in memory.
+func writeOversize(w http.ResponseWriter, n int64) {
+	w.Header().Set("Content-Type", "application/json")
+	item := []byte(`{"id":"x","title":"padding","body":"` + strings.Repeat("x", 4000) + `"},`)
+	w.Write([]byte("[")) //nolint:errcheck
+	for written := int64(1); written+int64(len(item)) < n; written += int64(len(item)) {
+		if _, err := w.Write(item); err != nil {
+			return
+		}
+	}
+	w.Write([]byte(`{"id":"y","title":"end"}]`)) //nolint:errcheck
+}
+
+func (s *Server) handleImage(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	img, ok := s.images[r.PathValue("name")]
+	s.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", img.contentType)
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Write(img.body) //nolint:errcheck
+}
+
+// SetImage serves body at URL+"/images/"+name.
+func (s *Server) SetImage(name, contentType string, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.images[name] = image{contentType: contentType, body: body}
+}
+
+func hijackAndClose(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	w.WriteHeader(http.StatusBadGateway)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v) //nolint:errcheck
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) //nolint:errcheck // never fails
+	return hex.EncodeToString(b)
+}
