@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/spencer-signage/signage/server"
+	"github.com/spencer-signage/signage/spencerclient"
+	"github.com/spencer-signage/signage/spencerclient/spencertest"
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; the VCS revision is
+// used when it is not.
+var version = "dev"
+
+// shutdownTimeout bounds a graceful shutdown (SIGTERM to exit).
+const shutdownTimeout = 8 * time.Second
+
+// Run starts the server and blocks until ctx ends; it returns the process exit status:
+// 0 after a clean shutdown, 1 when the server fails, 2 for a bad command line or config.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("signage", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "config.toml", "path of the configuration file")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "signage", buildVersion())
+		return 0
+	}
+	cfg, err := server.LoadConfig(*configPath, getenv)
+	if err != nil {
+		var ce *server.ConfigError
+		if errors.As(err, &ce) {
+			for _, p := range ce.Problems {
+				fmt.Fprintln(stderr, p)
+			}
+		} else {
+			fmt.Fprintln(stderr, "config:", err)
+		}
+		return 2
+	}
+	log := newLogger(cfg.Server.LogFormat, stderr)
+
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		log.Error("cannot listen", slog.String("listen", cfg.Server.Listen), slog.Any("error", err))
+		return 1
+	}
+	base := cfg.Server.PublicURL
+	if base == "" {
+		base = "http://" + displayAddr(ln.Addr())
+	}
+
+	spencer := cfg.Spencer
+	apiURL, tokenURL := spencer.APIBase(), spencer.TokenEndpoint()
+	clientID, clientSecret := spencer.ClientID, spencer.ClientSecret
+	var demoImages http.Handler
+	if spencer.Demo {
+		fake, err := spencertest.Start("127.0.0.1:0")
+		if err != nil {
+			log.Error("demo upstream did not start", slog.Any("error", err))
+			return 1
+		}
+		defer fake.Close()
+		fake.LoadDemo(30*time.Second, base+server.DemoImagesPath)
+		demoImages = fake.ImageHandler()
+		apiURL, tokenURL = fake.APIURL(), fake.TokenURL()
+		clientID, clientSecret = spencertest.ClientID, spencertest.ClientSecret
+		log.Warn("DEMO MODE: showing sample news from a built-in fake Spencer, not your organisation's; set spencer.demo = false and credentials for real news",
+			slog.String("fake_spencer", fake.URL))
+	}
+	client, err := spencerclient.New(spencerclient.Config{
+		APIURL:       apiURL,
+		TokenURL:     tokenURL,
+		ClientID:     clientID,
+		ClientSecret: clientSecret,
+		Locale:       spencer.Locale,
+		Timeout:      spencer.RequestTimeout.Duration,
+		UserAgent:    "spencer-signage/" + buildVersion(),
+		Logger:       log,
+	})
+	if err != nil {
+		ln.Close()
+		fmt.Fprintln(stderr, "config:", err)
+		return 2
+	}
+	srv := server.New(cfg, server.Options{
+		Source:      client,
+		TokenStatus: client.TokenStatus,
+		Version:     buildVersion(),
+		Logger:      log,
+		Demo:        spencer.Demo,
+		DemoImages:  demoImages,
+	})
+	srv.Open(ln)
+	log.Info("serving", slog.String("url", base+"/"), slog.String("version", buildVersion()))
+	for _, ul := range cfg.Screens.Userlists {
+		log.Info("screen", slog.String("name", ul.Name), slog.String("url", base+"/screens/"+ul.ID))
+	}
+
+	status := 0
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-srv.Err():
+		log.Error("server failed", slog.Any("error", err))
+		status = 1
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Close(sctx); err != nil {
+		log.Warn("shutdown incomplete", slog.Any("error", err))
+	}
+	log.Info("stopped")
+	return status
+}
+
+// newLogger logs text on a terminal and JSON otherwise, unless server.log_format says.
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "auto" || format == "" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// displayAddr turns ":8080" or "[::]:8080" into "localhost:8080" for a clickable URL.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v := "dev-" + s.Value[:12]
+				if strings.Contains(fmt.Sprint(info.Settings), "vcs.modified true") {
+					v += "-dirty"
+				}
+				return v
+			}
+		}
+	}
+	return version
+}

@@ -1,0 +1,368 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the whole configuration file (SPEC 4).
+type Config struct {
+	Server  ServerConfig  `toml:"server"`
+	Spencer SpencerConfig `toml:"spencer"`
+	Screens ScreensConfig `toml:"screens"`
+	Alerts  AlertsConfig  `toml:"alerts"`
+}
+
+// ServerConfig is the [server] section.
+type ServerConfig struct {
+	Listen               string   `toml:"listen"`
+	PublicURL            string   `toml:"public_url"`
+	DataDir              string   `toml:"data_dir"`
+	AdminToken           string   `toml:"admin_token"`
+	EmbedOrigins         []string `toml:"embed_origins"`
+	AccessKeys           []string `toml:"access_keys"`
+	MaxScreens           int      `toml:"max_screens"`
+	MaxScreensPerAddress int      `toml:"max_screens_per_address"`
+	LogFormat            string   `toml:"log_format"`
+}
+
+// SpencerConfig is the [spencer] section.
+type SpencerConfig struct {
+	Demo           bool     `toml:"demo"`
+	Customer       string   `toml:"customer"`
+	Environment    string   `toml:"environment"`
+	APIURL         string   `toml:"api_url"`
+	TokenURL       string   `toml:"token_url"`
+	ClientID       string   `toml:"client_id"`
+	ClientSecret   string   `toml:"client_secret"`
+	Locale         string   `toml:"locale"`
+	PollInterval   Duration `toml:"poll_interval"`
+	RequestTimeout Duration `toml:"request_timeout"`
+	AuthStyle      string   `toml:"auth_style"`
+	TokenAuth      string   `toml:"token_auth"`
+	RefreshToken   string   `toml:"refresh_token"`
+}
+
+// ScreensConfig is the [screens] section.
+type ScreensConfig struct {
+	DefaultUserlist  string           `toml:"default_userlist"`
+	AllowAnyUserlist bool             `toml:"allow_any_userlist"`
+	IdleAfter        Duration         `toml:"idle_after"`
+	SlideSeconds     int              `toml:"slide_seconds"`
+	ReloadHour       int              `toml:"reload_hour"`
+	StaleMarkerAfter Duration         `toml:"stale_marker_after"`
+	Userlists        []UserlistConfig `toml:"userlist"`
+}
+
+// UserlistConfig is one [[screens.userlist]].
+type UserlistConfig struct {
+	ID   string `toml:"id"`
+	Name string `toml:"name"`
+}
+
+// AlertsConfig is the [alerts] section.
+type AlertsConfig struct {
+	WebhookURL           string   `toml:"webhook_url"`
+	ScreenOfflineAfter   Duration `toml:"screen_offline_after"`
+	UpstreamFailingAfter Duration `toml:"upstream_failing_after"`
+}
+
+// Duration is a time.Duration written in TOML as a string ("60s", "5m").
+type Duration struct {
+	time.Duration
+	invalid string // the text, when it is not a duration; validate reports it with its key
+}
+
+// UnmarshalText parses a Go duration. It does not fail, so that decoding goes on and every
+// problem of the file is reported, each with its key.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		d.invalid = string(b)
+		return nil
+	}
+	d.Duration, d.invalid = v, ""
+	return nil
+}
+
+// MarshalText writes the duration back as a string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// ConfigError lists every problem of a configuration, one line each.
+type ConfigError struct{ Problems []string }
+
+func (e *ConfigError) Error() string { return strings.Join(e.Problems, "\n") }
+
+// DefaultConfig is the configuration of a file with no keys.
+func DefaultConfig() Config {
+	return Config{
+		Server: ServerConfig{
+			Listen:               ":8080",
+			DataDir:              "data",
+			MaxScreens:           20000,
+			MaxScreensPerAddress: 500,
+			LogFormat:            "auto",
+		},
+		Spencer: SpencerConfig{
+			Demo:           true,
+			Environment:    "production",
+			Locale:         "en-US",
+			PollInterval:   Duration{Duration: 60 * time.Second},
+			RequestTimeout: Duration{Duration: 10 * time.Second},
+			AuthStyle:      "form",
+			TokenAuth:      "body",
+		},
+		Screens: ScreensConfig{
+			AllowAnyUserlist: true,
+			IdleAfter:        Duration{Duration: 10 * time.Minute},
+			SlideSeconds:     12,
+			ReloadHour:       4,
+			StaleMarkerAfter: Duration{Duration: 5 * time.Minute},
+		},
+		Alerts: AlertsConfig{
+			ScreenOfflineAfter:   Duration{Duration: 10 * time.Minute},
+			UpstreamFailingAfter: Duration{Duration: 15 * time.Minute},
+		},
+	}
+}
+
+// LoadConfig reads the file at path over DefaultConfig, applies the environment through
+// getenv, and validates the result. Every problem is reported, as a *ConfigError.
+func LoadConfig(path string, getenv func(string) string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return Config{}, &ConfigError{Problems: []string{fmt.Sprintf("config: open %s: no such file (pass -config PATH)", path)}}
+		}
+		return Config{}, &ConfigError{Problems: []string{"config: " + err.Error()}}
+	}
+	return parseConfig(path, data, getenv)
+}
+
+// ParseConfig is LoadConfig from bytes.
+func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
+	return parseConfig("config.toml", data, getenv)
+}
+
+func parseConfig(name string, data []byte, getenv func(string) string) (Config, error) {
+	cfg := DefaultConfig()
+	var problems []string
+	md, err := toml.Decode(string(data), &cfg)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return Config{}, &ConfigError{Problems: []string{fmt.Sprintf("config: %s:%d: %s", name, pe.Position.Line, redactValue(pe.Message))}}
+		}
+		return Config{}, &ConfigError{Problems: []string{fmt.Sprintf("config: %s: %v", name, redactValue(err.Error()))}}
+	}
+	for _, k := range md.Undecoded() {
+		problems = append(problems, "config: unknown key "+undecodedKey(k))
+	}
+	cfg.applyEnv(getenv)
+	cfg.normalize()
+	problems = append(problems, cfg.validate()...)
+	if len(problems) > 0 {
+		return Config{}, &ConfigError{Problems: problems}
+	}
+	return cfg, nil
+}
+
+// undecodedKey names a key for people: array-table indexes are dropped
+// (screens.userlist.nme rather than screens.userlist.0.nme).
+func undecodedKey(k toml.Key) string {
+	parts := make([]string, 0, len(k))
+	for _, p := range k {
+		if p != "" && strings.Trim(p, "0123456789") == "" {
+			continue
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, ".")
+}
+
+// applyEnv lets the environment win over the file: SPENCER_CLIENT_ID,
+// SPENCER_CLIENT_SECRET, SIGNAGE_LISTEN, and SIGNAGE_ADMIN_TOKEN for server.admin_token.
+func (c *Config) applyEnv(getenv func(string) string) {
+	if getenv == nil {
+		return
+	}
+	for env, dst := range map[string]*string{
+		"SPENCER_CLIENT_ID":     &c.Spencer.ClientID,
+		"SPENCER_CLIENT_SECRET": &c.Spencer.ClientSecret,
+		"SIGNAGE_LISTEN":        &c.Server.Listen,
+		"SIGNAGE_ADMIN_TOKEN":   &c.Server.AdminToken,
+	} {
+		if v := getenv(env); v != "" {
+			*dst = v
+		}
+	}
+}
+
+func (c *Config) normalize() {
+	c.Server.PublicURL = strings.TrimRight(c.Server.PublicURL, "/")
+	c.Screens.DefaultUserlist = strings.ToLower(c.Screens.DefaultUserlist)
+	for i := range c.Screens.Userlists {
+		c.Screens.Userlists[i].ID = strings.ToLower(strings.TrimSpace(c.Screens.Userlists[i].ID))
+	}
+	for i, o := range c.Server.EmbedOrigins {
+		c.Server.EmbedOrigins[i] = strings.TrimRight(o, "/")
+	}
+}
+
+// validate returns one line per problem, naming the key and what to do. Secret values
+// never appear in a line.
+func (c *Config) validate() []string {
+	var p []string
+	add := func(format string, args ...any) { p = append(p, "config: "+fmt.Sprintf(format, args...)) }
+	oneOf := func(key, v string, allowed ...string) {
+		if !slices.Contains(allowed, v) {
+			add("%s: %q is not one of %s", key, v, strings.Join(allowed, ", "))
+		}
+	}
+	absURL := func(key, v string) {
+		if v == "" {
+			return
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("%s: %q is not an absolute http(s) URL", key, v)
+		}
+	}
+	atLeast := func(key string, d Duration, min time.Duration) {
+		if d.invalid != "" {
+			add("%s: %q is not a duration (examples: 60s, 5m)", key, d.invalid)
+		} else if d.Duration < min {
+			add("%s: %s is too short: use at least %s", key, d.Duration, min)
+		}
+	}
+
+	s := c.Server
+	if s.Listen == "" {
+		add("server.listen is empty: set it, e.g. \":8080\", or SIGNAGE_LISTEN")
+	}
+	absURL("server.public_url", s.PublicURL)
+	for i, o := range s.EmbedOrigins {
+		u, err := url.Parse(o)
+		if o == "*" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			add("server.embed_origins[%d]: %q is not an origin like https://intranet.example.com", i, o)
+		}
+	}
+	for i, k := range s.AccessKeys {
+		if len(k) < 16 {
+			add("server.access_keys[%d] is shorter than 16 characters: use a long random key", i)
+		}
+	}
+	if s.MaxScreens <= 0 {
+		add("server.max_screens must be above 0")
+	}
+	if s.MaxScreensPerAddress <= 0 {
+		add("server.max_screens_per_address must be above 0")
+	}
+	oneOf("server.log_format", s.LogFormat, "auto", "text", "json")
+
+	sp := c.Spencer
+	oneOf("spencer.environment", sp.Environment, "production", "staging")
+	oneOf("spencer.auth_style", sp.AuthStyle, "form", "json", "json_no_grant", "refresh_token_json")
+	oneOf("spencer.token_auth", sp.TokenAuth, "body", "basic")
+	absURL("spencer.api_url", sp.APIURL)
+	absURL("spencer.token_url", sp.TokenURL)
+	atLeast("spencer.poll_interval", sp.PollInterval, time.Second)
+	atLeast("spencer.request_timeout", sp.RequestTimeout, 100*time.Millisecond)
+	if sp.Locale == "" {
+		add("spencer.locale is empty: set it, e.g. \"en-US\"")
+	}
+	if !sp.Demo {
+		if sp.Customer == "" && (sp.APIURL == "" || sp.TokenURL == "") {
+			add("spencer.customer is empty: set it, or set spencer.api_url and spencer.token_url")
+		}
+		if sp.ClientID == "" {
+			add("spencer.client_id is empty: set it, or SPENCER_CLIENT_ID")
+		}
+		if sp.ClientSecret == "" {
+			add("spencer.client_secret is empty: set it, or SPENCER_CLIENT_SECRET")
+		}
+		if sp.AuthStyle == "refresh_token_json" && sp.RefreshToken == "" {
+			add("spencer.refresh_token is empty: auth_style refresh_token_json needs an initial refresh token")
+		}
+	}
+
+	sc := c.Screens
+	if sc.DefaultUserlist != "" && !IsUUID(sc.DefaultUserlist) {
+		add("screens.default_userlist: %q is not a UUID", sc.DefaultUserlist)
+	}
+	atLeast("screens.idle_after", sc.IdleAfter, time.Millisecond)
+	atLeast("screens.stale_marker_after", sc.StaleMarkerAfter, time.Millisecond)
+	if sc.SlideSeconds < 3 || sc.SlideSeconds > 3600 {
+		add("screens.slide_seconds: %d is out of range: use 3 to 3600", sc.SlideSeconds)
+	}
+	if sc.ReloadHour < -1 || sc.ReloadHour > 23 {
+		add("screens.reload_hour: %d is out of range: use 0 to 23, or -1 for never", sc.ReloadHour)
+	}
+	seen := map[string]bool{}
+	for i, ul := range sc.Userlists {
+		switch {
+		case ul.ID == "":
+			add("screens.userlist[%d].id is empty: set it to the userlist's UUID", i)
+		case !IsUUID(ul.ID):
+			add("screens.userlist[%d].id: %q is not a UUID", i, ul.ID)
+		case seen[ul.ID]:
+			add("screens.userlist[%d].id: %s is listed twice", i, ul.ID)
+		}
+		seen[ul.ID] = true
+	}
+
+	a := c.Alerts
+	absURL("alerts.webhook_url", a.WebhookURL)
+	atLeast("alerts.screen_offline_after", a.ScreenOfflineAfter, time.Second)
+	atLeast("alerts.upstream_failing_after", a.UpstreamFailingAfter, time.Second)
+	return p
+}
+
+// redactValue drops quoted values from a decoder message, which could be a secret.
+func redactValue(msg string) string {
+	if i := strings.Index(msg, `"`); i >= 0 {
+		return msg[:i] + "(value not shown)"
+	}
+	return msg
+}
+
+// APIBase is the API base URL: api_url, else derived from customer and environment.
+func (c SpencerConfig) APIBase() string {
+	if c.APIURL != "" {
+		return strings.TrimRight(c.APIURL, "/")
+	}
+	if c.Environment == "staging" {
+		return "https://" + c.Customer + "-stag-api.spencer.co"
+	}
+	return "https://" + c.Customer + "-api.spencer.co"
+}
+
+// TokenEndpoint is the token URL: token_url, else derived from customer and environment.
+func (c SpencerConfig) TokenEndpoint() string {
+	if c.TokenURL != "" {
+		return c.TokenURL
+	}
+	identity := "https://spencermultissov2-production-identity.spencer.co"
+	if c.Environment == "staging" {
+		identity = "https://spencermultissov2-staging-identity.spencer.co"
+	}
+	return identity + "/auth/oauth2/realms/root/realms/" + c.Customer + "/access_token"
+}
+
+// UserlistName is the configured name of a userlist.
+func (c Config) UserlistName(id string) (string, bool) {
+	for _, ul := range c.Screens.Userlists {
+		if strings.EqualFold(ul.ID, id) {
+			return ul.Name, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,146 @@
+package server_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spencer-signage/signage/server"
+)
+
+func noEnv(string) string { return "" }
+
+func TestShippedConfigParses(t *testing.T) {
+	cfg, err := server.LoadConfig("../config.toml", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Spencer.Demo || len(cfg.Screens.Userlists) != 2 || cfg.Server.Listen != ":8080" {
+		t.Errorf("shipped config = %+v", cfg)
+	}
+	if cfg.Spencer.PollInterval.Duration != time.Minute {
+		t.Errorf("poll_interval = %v", cfg.Spencer.PollInterval)
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	cfg, err := server.ParseConfig(nil, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := server.DefaultConfig()
+	if cfg.Spencer.PollInterval != want.Spencer.PollInterval || cfg.Screens.SlideSeconds != 12 || !cfg.Spencer.Demo {
+		t.Errorf("defaults = %+v", cfg)
+	}
+}
+
+func TestConfigProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		toml string
+		want []string // each must appear in one problem line
+	}{
+		{"issue 2: misspelled key and missing secret", `
+[spencer]
+demo = false
+customer = "acme"
+client_id = "id"
+pol_interval = "30s"
+`, []string{"config: unknown key spencer.pol_interval", "config: spencer.client_secret is empty: set it, or SPENCER_CLIENT_SECRET"}},
+		{"unknown section key", "[server]\nlisten_addr = \":1\"\n", []string{"unknown key server.listen_addr"}},
+		{"unknown top-level", "[sever]\nlisten = \":1\"\n", []string{"unknown key sever"}},
+		{"unknown key in a userlist", "[[screens.userlist]]\nid = \"3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f\"\nnme = \"x\"\n", []string{"unknown key screens.userlist.nme"}},
+		{"bad duration", "[spencer]\npoll_interval = \"6Os\"\n", []string{`spencer.poll_interval: "6Os" is not a duration`}},
+		{"bad enum", "[spencer]\nenvironment = \"prod\"\n", []string{`spencer.environment: "prod" is not one of production, staging`}},
+		{"bad log format", "[server]\nlog_format = \"xml\"\n", []string{"server.log_format"}},
+		{"bad auth style", "[spencer]\nauth_style = \"magic\"\n", []string{"spencer.auth_style"}},
+		{"bad uuid", "[[screens.userlist]]\nid = \"abc\"\n", []string{`screens.userlist[0].id: "abc" is not a UUID`}},
+		{"duplicate userlist", "[[screens.userlist]]\nid = \"3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f\"\n[[screens.userlist]]\nid = \"3F0C6F9E-2B1A-4C55-9D0E-8A7B6C5D4E3F\"\n", []string{"listed twice"}},
+		{"bad default", "[screens]\ndefault_userlist = \"lobby\"\n", []string{"screens.default_userlist"}},
+		{"bad url", "[server]\npublic_url = \"signage.example.com\"\n", []string{"server.public_url"}},
+		{"bad origin", "[server]\nembed_origins = [\"*\", \"https://ok.example.com\", \"https://x.example.com/path\"]\n", []string{"embed_origins[0]", "embed_origins[2]"}},
+		{"short access key", "[server]\naccess_keys = [\"short\"]\n", []string{"server.access_keys[0] is shorter"}},
+		{"slide range", "[screens]\nslide_seconds = 1\n", []string{"screens.slide_seconds"}},
+		{"reload hour", "[screens]\nreload_hour = 24\n", []string{"screens.reload_hour"}},
+		{"no customer", "[spencer]\ndemo = false\nclient_id = \"a\"\nclient_secret = \"b\"\n", []string{"spencer.customer is empty"}},
+		{"syntax", "[spencer\ndemo = 1\n", []string{"config: config.toml:2:"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := server.ParseConfig([]byte(tc.toml), noEnv)
+			var ce *server.ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want *ConfigError", err)
+			}
+			for _, w := range tc.want {
+				found := false
+				for _, p := range ce.Problems {
+					found = found || strings.Contains(p, w)
+				}
+				if !found {
+					t.Errorf("no problem line holds %q; got:\n%s", w, ce)
+				}
+			}
+		})
+	}
+}
+
+func TestConfigEnvironmentWins(t *testing.T) {
+	env := map[string]string{"SPENCER_CLIENT_ID": "env-id", "SPENCER_CLIENT_SECRET": "env-secret", "SIGNAGE_LISTEN": "127.0.0.1:9999"}
+	cfg, err := server.ParseConfig([]byte("[spencer]\ndemo = false\ncustomer = \"acme\"\nclient_id = \"file-id\"\n"), func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Spencer.ClientID != "env-id" || cfg.Spencer.ClientSecret != "env-secret" || cfg.Server.Listen != "127.0.0.1:9999" {
+		t.Errorf("env not applied: %+v", cfg.Spencer)
+	}
+	if got := cfg.Spencer.APIBase(); got != "https://acme-api.spencer.co" {
+		t.Errorf("APIBase = %s", got)
+	}
+	if got := cfg.Spencer.TokenEndpoint(); got != "https://spencermultissov2-production-identity.spencer.co/auth/oauth2/realms/root/realms/acme/access_token" {
+		t.Errorf("TokenEndpoint = %s", got)
+	}
+	cfg.Spencer.Environment = "staging"
+	if got := cfg.Spencer.APIBase(); got != "https://acme-stag-api.spencer.co" {
+		t.Errorf("staging APIBase = %s", got)
+	}
+}
+
+func TestConfigProblemsNeverShowSecrets(t *testing.T) {
+	const secret = "Sup3r-S3cret-Value!"
+	_, err := server.ParseConfig([]byte(`
+[server]
+admin_token = "`+secret+`"
+access_keys = ["`+secret[:10]+`"]
+[spencer]
+demo = false
+client_secret = "`+secret+`"
+refresh_token = "`+secret+`"
+auth_style = "refresh_token_json"
+client_secret_typo = "`+secret+`"
+`), noEnv)
+	if err == nil {
+		t.Fatal("want problems")
+	}
+	if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), secret[:10]) {
+		t.Errorf("a secret appears in:\n%s", err)
+	}
+}
+
+func TestIsUUID(t *testing.T) {
+	for s, want := range map[string]bool{
+		"3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f":  true,
+		"3F0C6F9E-2B1A-4C55-9D0E-8A7B6C5D4E3F":  true,
+		"3f0c6f9e2b1a4c559d0e8a7b6c5d4e3f":      false,
+		"3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3":   false,
+		"3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3fa": false,
+		"3f0c6f9e_2b1a-4c55-9d0e-8a7b6c5d4e3f":  false,
+		"zf0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f":  false,
+		"":                                      false,
+		"../../etc/passwd":                      false,
+	} {
+		if got := server.IsUUID(s); got != want {
+			t.Errorf("IsUUID(%q) = %v", s, got)
+		}
+	}
+}

@@ -1,0 +1,60 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/spencer-signage/signage/views"
+)
+
+// httpError is an error with the status and the plain message a user sees.
+type httpError struct {
+	status  int
+	message string
+}
+
+func (e *httpError) Error() string { return e.message }
+
+func errorf(status int, message string) error { return &httpError{status: status, message: message} }
+
+// handleError turns any handler error into a status and a plain message: JSON
+// `{"error": …}` under /api/, an HTML page elsewhere. 5xx are logged; their details are not
+// shown.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, message := http.StatusInternalServerError, "Something went wrong on the server."
+	var he *httpError
+	var ee *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		status, message = he.status, he.message
+	case errors.As(err, &ee):
+		status = ee.Code
+		message = http.StatusText(status)
+		if status == http.StatusNotFound {
+			message = "There is no page at this address."
+		}
+	}
+	if status >= 500 {
+		s.log.Error("request failed", slog.String("method", c.Request().Method),
+			slog.String("path", c.Request().URL.Path), slog.Any("error", err))
+	}
+	if strings.HasPrefix(c.Request().URL.Path, "/api/") || c.Request().Header.Get("Upgrade") != "" {
+		c.JSON(status, map[string]string{"error": message}) //nolint:errcheck // nothing more to do
+		return
+	}
+	var buf bytes.Buffer
+	page := views.ErrorPage{Status: status, Title: http.StatusText(status), Message: message, Assets: s.assets}
+	if rerr := views.Error(page).Render(c.Request().Context(), &buf); rerr != nil {
+		c.String(status, message) //nolint:errcheck
+		return
+	}
+	c.HTMLBlob(status, buf.Bytes()) //nolint:errcheck
+}

@@ -1,0 +1,167 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/url"
+	"path"
+	"sync"
+	"time"
+
+	"github.com/gorilla/feeds"
+)
+
+// feedKind is one of the feed formats.
+type feedKind int
+
+const (
+	feedJSON feedKind = iota
+	feedRSS
+	feedAtom
+)
+
+var feedContentTypes = [...]string{
+	feedJSON: "application/feed+json; charset=utf-8",
+	feedRSS:  "application/rss+xml; charset=utf-8",
+	feedAtom: "application/atom+xml; charset=utf-8",
+}
+
+// encodedFeed is a feed encoded once, raw and gzip, each with its own strong ETag.
+type encodedFeed struct {
+	contentType string
+	body        []byte
+	etag        string
+	gz          []byte
+	gzETag      string
+}
+
+// feedCache keeps the encoded feeds of one Content per base URL. With public_url set there
+// is one base; without it the base comes from the request's host, so the number kept is
+// bounded and any beyond it are encoded per request.
+type feedCache struct {
+	mu      sync.Mutex
+	entries map[feedKey]*encodedFeed
+}
+
+type feedKey struct {
+	kind feedKind
+	base string
+}
+
+const maxFeedBases = 8
+
+func newFeedCache() *feedCache { return &feedCache{entries: map[feedKey]*encodedFeed{}} }
+
+// Feed returns c encoded as kind, with links below base.
+func (c *Content) Feed(kind feedKind, base string) (*encodedFeed, error) {
+	key := feedKey{kind, base}
+	c.feeds.mu.Lock()
+	defer c.feeds.mu.Unlock()
+	if f, ok := c.feeds.entries[key]; ok {
+		return f, nil
+	}
+	f, err := encodeFeed(c, kind, base)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.feeds.entries) < 3*maxFeedBases {
+		c.feeds.entries[key] = f
+	}
+	return f, nil
+}
+
+func encodeFeed(c *Content, kind feedKind, base string) (*encodedFeed, error) {
+	var body []byte
+	var err error
+	switch kind {
+	case feedJSON:
+		body, err = json.Marshal(newJSONFeed(c, c.Stale, base))
+	case feedRSS:
+		var s string
+		s, err = xmlFeed(c, base).ToRss()
+		body = []byte(s)
+	case feedAtom:
+		var s string
+		s, err = xmlFeed(c, base).ToAtom()
+		body = []byte(s)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("encode feed of %s: %w", c.UserlistID, err)
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw.Write(body) //nolint:errcheck // a bytes.Buffer does not fail
+	zw.Close()     //nolint:errcheck
+	return &encodedFeed{
+		contentType: feedContentTypes[kind],
+		body:        body,
+		etag:        strongETag(body),
+		gz:          gz.Bytes(),
+		gzETag:      strongETag(gz.Bytes()),
+	}, nil
+}
+
+// xmlFeed is c as a gorilla/feeds Feed, for RSS 2.0 and Atom.
+func xmlFeed(c *Content, base string) *feeds.Feed {
+	link := base + "/screens/" + c.UserlistID
+	if base == "" {
+		link = "/screens/" + c.UserlistID
+	}
+	updated := c.FetchedAt
+	if updated.IsZero() {
+		updated = time.Unix(0, 0)
+	}
+	f := &feeds.Feed{
+		Title:       c.Title(),
+		Link:        &feeds.Link{Href: link},
+		Description: "News from Spencer for " + c.Title(),
+		Id:          "urn:spencer-signage:userlist:" + c.UserlistID,
+		Updated:     updated.UTC(),
+	}
+	for _, it := range c.Items {
+		fi := &feeds.Item{
+			Id:          it.ID,
+			Title:       it.Title,
+			Description: it.Excerpt(500),
+			Content:     it.BodyHTML,
+			Created:     it.Published.UTC(),
+		}
+		if it.Published.IsZero() {
+			fi.Created = updated.UTC()
+		}
+		if it.Link != "" {
+			fi.Link = &feeds.Link{Href: it.Link}
+		} else {
+			fi.Link = &feeds.Link{Href: link}
+		}
+		if it.Author != "" {
+			fi.Author = &feeds.Author{Name: it.Author}
+		}
+		if it.ImageURL != "" {
+			fi.Enclosure = &feeds.Enclosure{Url: it.ImageURL, Type: imageType(it.ImageURL), Length: "0"}
+		}
+		f.Add(fi)
+	}
+	return f
+}
+
+// imageType guesses an enclosure's media type from its URL; RSS requires one.
+func imageType(u string) string {
+	if parsed, err := url.Parse(u); err == nil {
+		if t := mime.TypeByExtension(path.Ext(parsed.Path)); t != "" {
+			return t
+		}
+	}
+	return "image/jpeg"
+}
+
+// strongETag is a strong validator of body: a hash of its bytes.
+func strongETag(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+}

@@ -1,0 +1,31 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+func (s *Server) handleHealthz(c echo.Context) error {
+	return c.String(http.StatusOK, "ok\n")
+}
+
+// handleReadyz is 200 once upstream answered at least once (always in demo mode, whose
+// upstream is in-process), 503 with the reason before.
+func (s *Server) handleReadyz(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	if ok, reason := s.poller.Answered(); ok || s.opts.Demo {
+		return c.String(http.StatusOK, "ready\n")
+	} else {
+		return c.String(http.StatusServiceUnavailable, "not ready: "+reason+"\n")
+	}
+}
+
+// handleServiceWorker serves the screen's service worker from the root, so that its scope
+// covers /screens/ and /embed/; it is never cached, so a new build replaces it.
+func (s *Server) handleServiceWorker(c echo.Context) error {
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Service-Worker-Allowed", "/")
+	return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", s.static.ServiceWorker())
+}

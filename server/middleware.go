@@ -1,0 +1,98 @@
+package server
+
+import (
+	"crypto/subtle"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// securityHeaders sets the headers every answer carries: a strict Content-Security-Policy
+// (scripts and styles only from our origin, nothing inline), and framing allowed only for
+// /embed/ and only by the origins in server.embed_origins.
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	ancestors := "'self'"
+	if len(s.cfg.Server.EmbedOrigins) > 0 {
+		ancestors = "'self' " + strings.Join(s.cfg.Server.EmbedOrigins, " ")
+	}
+	const base = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; " +
+		"connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; "
+	pageCSP := base + "frame-ancestors 'none'"
+	embedCSP := base + "frame-ancestors " + ancestors
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		if strings.HasPrefix(c.Request().URL.Path, "/embed/") {
+			h.Set("Content-Security-Policy", embedCSP)
+		} else {
+			h.Set("Content-Security-Policy", pageCSP)
+			h.Set("X-Frame-Options", "DENY")
+		}
+		return next(c)
+	}
+}
+
+// cors lets the origins in server.embed_origins call /api/* from their pages.
+func (s *Server) cors(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		origin := c.Request().Header.Get("Origin")
+		h := c.Response().Header()
+		h.Add("Vary", "Origin")
+		if origin != "" && slices.Contains(s.cfg.Server.EmbedOrigins, origin) {
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Set("Access-Control-Allow-Methods", "GET, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Authorization, If-None-Match")
+			h.Set("Access-Control-Expose-Headers", "ETag")
+			h.Set("Access-Control-Max-Age", "600")
+		}
+		return next(c)
+	}
+}
+
+// requireAccessKey asks for one of server.access_keys, as ?key= or a bearer token, when
+// any is configured. Keys are compared in constant time.
+func (s *Server) requireAccessKey(next echo.HandlerFunc) echo.HandlerFunc {
+	keys := s.cfg.Server.AccessKeys
+	if len(keys) == 0 {
+		return next
+	}
+	return func(c echo.Context) error {
+		if c.Request().Method == http.MethodOptions {
+			return next(c)
+		}
+		if !matchesAny(requestKey(c.Request()), keys) {
+			return errorf(http.StatusUnauthorized, "An access key is required: add ?key=… to the address.")
+		}
+		return next(c)
+	}
+}
+
+// requestKey is the key a request carries: a bearer token, else ?key=.
+func requestKey(r *http.Request) string {
+	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(tok)
+	}
+	return r.URL.Query().Get("key")
+}
+
+func matchesAny(got string, keys []string) bool {
+	ok := 0
+	for _, k := range keys {
+		ok |= subtle.ConstantTimeCompare([]byte(got), []byte(k))
+	}
+	return got != "" && ok == 1
+}
+
+// isLoopback reports whether the request comes from this machine.
+func isLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,40 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// routes declares every route of the product (SPEC 6) in one place.
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.securityHeaders)
+
+	e.GET("/", s.handleIndex)
+	e.GET("/healthz", s.handleHealthz)
+	e.GET("/readyz", s.handleReadyz)
+	e.GET("/favicon.ico", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+	e.GET("/sw.js", s.handleServiceWorker)
+	e.GET("/static/*", echo.WrapHandler(s.static))
+	if s.opts.DemoImages != nil {
+		e.GET(DemoImagesPath+"/:name", echo.WrapHandler(s.opts.DemoImages))
+	}
+
+	screens := e.Group("", s.requireAccessKey)
+	screens.GET("/screens/:id", s.handleScreen)
+	screens.GET("/screens/:id/ws", s.handleScreenWS)
+	screens.GET("/screens/:id/deck", s.handleScreenDeck)
+	screens.GET("/embed/:id", s.handleEmbed)
+	screens.GET("/embed/:id/fragment", s.handleEmbedFragment)
+
+	api := e.Group("/api", s.cors, s.requireAccessKey)
+	api.GET("/feed.json", s.handleFeed(feedJSON))
+	api.GET("/feed.rss", s.handleFeed(feedRSS))
+	api.GET("/feed.atom", s.handleFeed(feedAtom))
+	api.OPTIONS("/*", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+	return e
+}

@@ -1,0 +1,218 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/spencer-signage/signage/views"
+)
+
+// firstFetchWait bounds how long a page waits for the first answer about a userlist
+// nobody asked for before; after it the page shows "waiting for news" and goes live.
+const firstFetchWait = 5 * time.Second
+
+// userlist validates id and returns its (now active) userlist. An id that is not a UUID,
+// or one not listed while allow_any_userlist is off, is a 404 and never reaches upstream.
+func (s *Server) userlist(raw string) (*Userlist, error) {
+	id := strings.ToLower(raw)
+	if !IsUUID(id) {
+		return nil, errorf(http.StatusNotFound, "This address does not name a userlist: a userlist id is a UUID.")
+	}
+	if _, listed := s.names[id]; !listed && !s.cfg.Screens.AllowAnyUserlist {
+		return nil, errorf(http.StatusNotFound, "This userlist is not configured on this server.")
+	}
+	return s.poller.Read(id), nil
+}
+
+// content waits, briefly, for a new userlist's first answer and returns what it shows
+// (nil when there is nothing yet).
+func content(ctx context.Context, ul *Userlist) *Content {
+	if c := ul.Content(); c != nil {
+		return c
+	}
+	t := time.NewTimer(firstFetchWait)
+	defer t.Stop()
+	select {
+	case <-ul.Ready():
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return ul.Content()
+}
+
+// pageOptions reads the query parameters of the screen and embed pages (SPEC 6). A value
+// out of range falls back to the default rather than failing a kiosk's page.
+func (s *Server) pageOptions(c echo.Context) views.Options {
+	q := c.Request().URL.Query()
+	o := views.Options{
+		Theme:     "dark",
+		Interval:  s.cfg.Screens.SlideSeconds,
+		QR:        true,
+		QuietHour: s.cfg.Screens.ReloadHour,
+		Key:       q.Get("key"),
+	}
+	if q.Get("theme") == "light" {
+		o.Theme = "light"
+	}
+	if n, err := strconv.Atoi(q.Get("interval")); err == nil && n >= 3 && n <= 3600 {
+		o.Interval = n
+	}
+	if l := q.Get("lang"); langPattern.MatchString(l) {
+		o.Lang = l
+	}
+	o.QR = q.Get("qr") != "0"
+	o.Clock = q.Get("clock") == "1"
+	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 && n <= 100 {
+		o.Limit = n
+	}
+	if len(o.Key) > 256 {
+		o.Key = ""
+	}
+	return o
+}
+
+func (s *Server) handleScreen(c echo.Context) error {
+	ul, err := s.userlist(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	opts := s.pageOptions(c)
+	page := views.ScreenPage{Options: opts, Assets: s.assets, Build: s.build}
+	if ct := content(c.Request().Context(), ul); ct != nil {
+		page.Deck = ct.viewHeader(opts.Lang)
+		page.DeckHTML = string(ct.DeckHTML(opts.Lang))
+		page.Stale, page.StaleSince = ct.Stale, ct.StaleSince
+	} else {
+		page.Deck = views.Deck{UserListID: ul.ID, Name: ul.Name, State: views.DeckLoading, Lang: s.cfg.Spencer.Locale}
+	}
+	return s.render(c, views.Screen(page))
+}
+
+func (s *Server) handleEmbed(c echo.Context) error {
+	ul, err := s.userlist(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	opts := s.pageOptions(c)
+	page := views.EmbedPage{Options: opts, Assets: s.assets, Build: s.build}
+	if ct := content(c.Request().Context(), ul); ct != nil {
+		page.Deck = ct.viewHeader(opts.Lang)
+		page.ListHTML = string(ct.EmbedHTML(opts.Lang))
+	} else {
+		page.Deck = views.Deck{UserListID: ul.ID, Name: ul.Name, State: views.DeckLoading, Lang: s.cfg.Spencer.Locale}
+	}
+	return s.render(c, views.Embed(page))
+}
+
+// fragment is the answer of the polling fallback of screens and of embeds.
+type fragment struct {
+	Version string `json:"version"`
+	HTML    string `json:"html"` // "" when the asker already shows this version
+	State   string `json:"state"`
+	Stale   bool   `json:"stale"`
+	Since   string `json:"since,omitempty"`
+	Build   string `json:"build"`
+}
+
+func (s *Server) handleScreenDeck(c echo.Context) error {
+	return s.serveFragment(c, (*Content).DeckHTML)
+}
+
+func (s *Server) handleEmbedFragment(c echo.Context) error {
+	return s.serveFragment(c, (*Content).EmbedHTML)
+}
+
+func (s *Server) serveFragment(c echo.Context, html func(*Content, string) []byte) error {
+	ul, err := s.userlist(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	opts := s.pageOptions(c)
+	f := fragment{Build: s.build, State: string(views.DeckLoading)}
+	if ct := content(c.Request().Context(), ul); ct != nil {
+		f.Version, f.State, f.Stale = ct.Version, string(ct.State), ct.Stale
+		if ct.Stale && !ct.StaleSince.IsZero() {
+			f.Since = ct.StaleSince.UTC().Format(time.RFC3339)
+		}
+		if c.QueryParam("v") != ct.Version {
+			f.HTML = string(html(ct, opts.Lang))
+		}
+	}
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.JSON(http.StatusOK, f)
+}
+
+// handleScreenWS upgrades a screen to a WebSocket and hands it to the hub. The handler
+// returns once the screen's reader and writer run.
+func (s *Server) handleScreenWS(c echo.Context) error {
+	ul, err := s.userlist(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	r := c.Request()
+	addr := remoteHost(r)
+	if err := s.hub.Admit(addr); err != nil {
+		return errorf(http.StatusTooManyRequests, "Too many screens are connected.")
+	}
+	conn, err := s.upgrader.Upgrade(c.Response(), r, nil)
+	if err != nil {
+		return nil // the upgrader has answered the client
+	}
+	q := r.URL.Query()
+	opts := s.pageOptions(c)
+	id := fmt.Sprintf("s%d", s.screenSeq.Add(1))
+	scr := newScreen(s.hub, conn, id, ul.ID, opts.Lang, addr, truncate(r.UserAgent(), 256), truncate(q.Get("v"), 64))
+	if err := s.hub.Register(scr); err != nil {
+		conn.Close()
+		return nil
+	}
+	switch ct := ul.Content(); {
+	case q.Get("b") != "" && q.Get("b") != s.build:
+		scr.sendReload()
+	case ct != nil:
+		if ct.Version != q.Get("v") {
+			scr.sendDeck(ct.DeckMessage(opts.Lang), ct.Version)
+		}
+		if ct.Stale {
+			scr.sendStatus(statusPrepared(ct))
+		}
+	}
+	go scr.writePump()
+	go scr.readPump()
+	return nil
+}
+
+// render writes a page rendered in full into a buffer first, so an error never sends half
+// a page.
+func (s *Server) render(c echo.Context, page templ.Component) error {
+	var buf bytes.Buffer
+	if err := page.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+}
+
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,183 @@
+// Package server serves Spencer news to screens, embeds and feed readers: the poller that
+// keeps each userlist fresh, the hub of WebSocket screens, and the HTTP routes.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+
+	"github.com/spencer-signage/signage/spencerclient"
+	"github.com/spencer-signage/signage/static"
+	"github.com/spencer-signage/signage/views"
+)
+
+// Options are the parts of a Server that do not come from the config file.
+type Options struct {
+	Source      Source                           // the Spencer client, or a fake
+	TokenStatus func() spencerclient.TokenStatus // for /admin; nil when unknown
+	Version     string                           // the build's version, shown and sent to screens
+	Logger      *slog.Logger
+	Demo        bool
+	DemoImages  http.Handler // demo mode: the fake's images, served at DemoImagesPath
+}
+
+// DemoImagesPath is where demo mode serves the sample news' images from our own origin,
+// so that screens on other machines can load them.
+const DemoImagesPath = "/demo/images"
+
+// Server is the HTTP server with its poller and hub.
+type Server struct {
+	cfg    Config
+	opts   Options
+	log    *slog.Logger
+	echo   *echo.Echo
+	http   *http.Server
+	poller *Poller
+	hub    *Hub
+	static *static.Files
+	assets views.Assets
+	build  string
+	names  map[string]string
+
+	upgrader  websocket.Upgrader
+	screenSeq atomic.Int64
+	ln        net.Listener
+	serveErr  chan error
+}
+
+// New wires a server from its config; Open starts it.
+func New(cfg Config, opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{
+		cfg:      cfg,
+		opts:     opts,
+		log:      opts.Logger,
+		static:   static.New(),
+		names:    map[string]string{},
+		serveErr: make(chan error, 1),
+	}
+	for _, ul := range cfg.Screens.Userlists {
+		s.names[ul.ID] = ul.Name
+	}
+	s.build = opts.Version + "-" + s.static.Hash()
+	s.assets = views.Assets{
+		CSS:      s.static.Path("screen.css"),
+		ScreenJS: s.static.Path("screen.js"),
+		EmbedJS:  s.static.Path("embed.js"),
+		IndexJS:  s.static.Path("index.js"),
+	}
+	s.hub = NewHub(cfg.Server.MaxScreens, cfg.Server.MaxScreensPerAddress, s.log)
+	s.poller = NewPoller(opts.Source, s.hub, PollerConfig{
+		Interval:  cfg.Spencer.PollInterval.Duration,
+		IdleAfter: cfg.Screens.IdleAfter.Duration,
+		// A fetch may need a token renewal, the request, a renewal after a 401 and a retry.
+		Timeout: 3 * cfg.Spencer.RequestTimeout.Duration,
+		Locale:  cfg.Spencer.Locale,
+		Names:   s.names,
+		DataDir: cfg.Server.DataDir,
+	}, s.log)
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:    512,
+		WriteBufferSize:   4096,
+		WriteBufferPool:   &sync.Pool{},
+		HandshakeTimeout:  10 * time.Second,
+		EnableCompression: true,
+		CheckOrigin:       s.checkOrigin,
+	}
+	s.echo = s.routes()
+	s.http = &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// Handler is the server's HTTP handler, for tests that bring their own listener.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Hub is the server's hub of screens.
+func (s *Server) Hub() *Hub { return s.hub }
+
+// Poller is the server's poller.
+func (s *Server) Poller() *Poller { return s.poller }
+
+// Build identifies the server's build and static files; screens reload when it changes.
+func (s *Server) Build() string { return s.build }
+
+// Open starts polling and serving on ln.
+func (s *Server) Open(ln net.Listener) {
+	s.ln = ln
+	s.poller.Start()
+	go func() {
+		err := s.http.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.serveErr <- err
+	}()
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Err reports a failure of the HTTP server while it runs.
+func (s *Server) Err() <-chan error { return s.serveErr }
+
+// Close shuts down in reverse order of Open: stop accepting and finish requests, close
+// the screens with a going-away frame (they reconnect to the next process), stop polling.
+func (s *Server) Close(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	s.hub.Close()
+	s.poller.Stop()
+	return err
+}
+
+// checkOrigin accepts WebSocket upgrades from pages of this server (its own host, or the
+// host of public_url) and from clients that send no Origin (not browsers).
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	host := origin
+	if i := strings.Index(host, "://"); i >= 0 {
+		host = host[i+3:]
+	}
+	if strings.EqualFold(host, r.Host) {
+		return true
+	}
+	if pub := s.cfg.Server.PublicURL; pub != "" && strings.EqualFold(origin, originOf(pub)) {
+		return true
+	}
+	return false
+}
+
+// originOf is the scheme://host[:port] of an absolute URL.
+func originOf(u string) string {
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return u
+	}
+	rest := u[i+3:]
+	if j := strings.IndexByte(rest, '/'); j >= 0 {
+		rest = rest[:j]
+	}
+	return u[:i+3] + rest
+}

@@ -1,0 +1,115 @@
+// Package views renders the product's pages with templ. It only renders what it is handed:
+// it knows nothing of Spencer, echo or the poller.
+package views
+
+import "time"
+
+// DeckState says what a deck holds.
+type DeckState string
+
+const (
+	DeckItems   DeckState = "items"   // one or more slides
+	DeckEmpty   DeckState = "empty"   // upstream answered with no (visible) items
+	DeckUnknown DeckState = "unknown" // upstream does not know this userlist (404/403)
+	DeckLoading DeckState = "loading" // no answer from upstream yet, nothing on disk
+)
+
+// Deck is the content of one userlist as shown on a screen or in an embed.
+type Deck struct {
+	UserListID string
+	Name       string // the configured name, or "" for an on-demand userlist
+	Version    string // content hash; changes only when the content does
+	State      DeckState
+	Slides     []Slide
+	FetchedAt  time.Time // when upstream last answered; zero when never
+	Lang       string    // locale of the text
+}
+
+// Slide is one item as a slide. Title, Summary and Author are plain text; BodyHTML is
+// sanitized HTML; ImageURL and Link are absolute http(s) URLs or empty.
+type Slide struct {
+	ID        string
+	Title     string
+	Summary   string
+	BodyHTML  string
+	ImageURL  string
+	Link      string
+	QR        *QR // nil when the item has no link
+	Published time.Time
+	Author    string
+	Pinned    bool
+}
+
+// QR is a QR code drawn as one SVG path, in module units, quiet zone included.
+type QR struct {
+	Size int    // modules per side, quiet zone included (the SVG viewBox is 0 0 Size Size)
+	Path string // SVG path data, one "M x y h1 v1 h-1 z" square (or run) per dark module
+}
+
+// Options are the query parameters of the screen and embed pages (SPEC 6).
+type Options struct {
+	Theme     string // "dark" or "light"
+	Interval  int    // seconds per slide
+	Lang      string // requested locale, "" for the configured one
+	QR        bool
+	Clock     bool
+	Limit     int    // embed only: at most this many headlines, 0 for all
+	Key       string // access key to carry on to the WebSocket and fetches, "" when none
+	QuietHour int    // local hour (0-23) of the nightly reload, -1 for none
+}
+
+// Assets are the content-hashed URLs of the static files a page links.
+type Assets struct {
+	CSS      string
+	ScreenJS string
+	EmbedJS  string
+	IndexJS  string
+}
+
+// ScreenPage is the full-screen kiosk page.
+type ScreenPage struct {
+	Deck       Deck
+	DeckHTML   string // DeckSlides(Deck) rendered once per change by the server; used instead of Deck.Slides when set
+	Options    Options
+	Assets     Assets
+	Build      string    // server build id; a screen reloads when it changes
+	Stale      bool      // upstream is failing; the deck is the last good one
+	StaleSince time.Time // when upstream started failing
+}
+
+// EmbedPage is the compact widget for iframes.
+type EmbedPage struct {
+	Deck     Deck
+	ListHTML string // EmbedList(Deck, 0) rendered once per change by the server; used when set (limit applied by embed.js)
+	Options  Options
+	Assets   Assets
+	Build    string
+}
+
+// UserlistLink is one userlist on the start page.
+type UserlistLink struct {
+	ID         string
+	Name       string
+	Configured bool // listed in config.toml, as opposed to seen on demand
+	Items      int
+	Stale      bool
+	Unknown    bool
+}
+
+// IndexPage is the start page.
+type IndexPage struct {
+	BaseURL   string // absolute base for snippets, e.g. "http://host:8080"
+	Userlists []UserlistLink
+	Default   string // default userlist id, or ""
+	Demo      bool
+	Assets    Assets
+	KeyHint   bool // access keys are on: snippets show a ?key= placeholder
+}
+
+// ErrorPage is a plain page for a 4xx or 5xx on a browser route.
+type ErrorPage struct {
+	Status  int
+	Title   string
+	Message string
+	Assets  Assets
+}
