@@ -238,7 +238,7 @@ func TestHostileWebSocketClients(t *testing.T) {
 	conn := e.dial(lobby, "")
 	readMessage(t, conn, 5*time.Second)
 	conn.WriteMessage(websocket.TextMessage, []byte(strings.Repeat("x", 64<<10))) //nolint:errcheck
-	conn.SetReadDeadline(time.Now().Add(5 * time.Second))                          //nolint:errcheck
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))                         //nolint:errcheck
 	if _, _, err := conn.ReadMessage(); err == nil {
 		t.Errorf("socket still open after a 64 KiB message")
 	}

@@ -377,7 +377,9 @@ func TestHealth(t *testing.T) {
 
 func TestReadyzBeforeUpstreamAnswers(t *testing.T) {
 	e := newEnv(t, time.Minute, func(c *server.Config) { c.Spencer.TokenURL = "http://127.0.0.1:1/token" })
-	waitFor(t, 5*time.Second, "a failed fetch", func() bool { return e.fake.PublicationRequests() == 0 && strings.Contains(e.logs.String(), "upstream failed") })
+	waitFor(t, 5*time.Second, "a failed fetch", func() bool {
+		return e.fake.PublicationRequests() == 0 && strings.Contains(e.logs.String(), "upstream failed")
+	})
 	resp, body := e.get("/readyz")
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "token") {
 		t.Errorf("readyz = %d %q, want 503 with the reason", resp.StatusCode, body)
