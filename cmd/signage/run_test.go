@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBadConfigExitsTwoNamingEveryProblem: a misspelled key and a missing secret are
+// both reported, one line each, and the exit status is 2.
+func TestBadConfigExitsTwoNamingEveryProblem(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(path, []byte("[spencer]\ndemo = false\ncustomer = \"acme\"\nclient_id = \"id\"\npol_interval = \"30s\"\n"), 0o600) //nolint:errcheck
+	var stderr strings.Builder
+	status := Run(context.Background(), []string{"-config", path}, func(string) string { return "" }, io.Discard, &stderr)
+	if status != 2 {
+		t.Errorf("exit status %d, want 2", status)
+	}
+	out := stderr.String()
+	for _, want := range []string{"config: unknown key spencer.pol_interval", "config: spencer.client_secret is empty: set it, or SPENCER_CLIENT_SECRET"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(strings.TrimSpace(out), "\n") + 1; n != 2 {
+		t.Errorf("%d lines, want one per problem:\n%s", n, out)
+	}
+}
+
+func TestMissingConfigFile(t *testing.T) {
+	var stderr strings.Builder
+	status := Run(context.Background(), []string{"-config", "/nonexistent/config.toml"}, func(string) string { return "" }, io.Discard, &stderr)
+	if status != 2 || !strings.Contains(stderr.String(), "/nonexistent/config.toml") {
+		t.Errorf("status %d, stderr %q", status, stderr.String())
+	}
+}
+
+// TestDemoModeServesTheShippedConfig runs the product as `make run` does (the shipped
+// config, demo mode, no credentials) on a random port, reads a screen and a feed, and
+// shuts it down with its context as SIGTERM would.
+func TestDemoModeServesTheShippedConfig(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(data), `data_dir = "data"`, `data_dir = "`+filepath.Join(dir, "data")+`"`, 1)
+	path := filepath.Join(dir, "config.toml")
+	os.WriteFile(path, []byte(cfg), 0o600) //nolint:errcheck
+	env := map[string]string{"SIGNAGE_LISTEN": "127.0.0.1:0"}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logR, logW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"-config", path}, func(k string) string { return env[k] }, io.Discard, logW)
+		logW.Close()
+	}()
+	var base string
+	var demoLogged bool
+	sc := bufio.NewScanner(logR)
+	for base == "" && sc.Scan() {
+		var line map[string]any
+		if json.Unmarshal(sc.Bytes(), &line) != nil {
+			continue
+		}
+		if msg, _ := line["msg"].(string); strings.HasPrefix(msg, "DEMO MODE") {
+			demoLogged = true
+		}
+		if line["msg"] == "serving" {
+			base = strings.TrimSuffix(line["url"].(string), "/")
+		}
+	}
+	go io.Copy(io.Discard, logR) //nolint:errcheck
+	if base == "" {
+		t.Fatal("no serving line in the log")
+	}
+	if !demoLogged {
+		t.Error("the log does not say loudly that this is demo mode")
+	}
+	for _, tc := range []struct{ path, want string }{
+		{"/", "3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f"},
+		{"/screens/3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f", "Town hall on Friday"},
+		{"/screens/9b2d7c41-5e8a-4f3b-a6c1-0d2e4f6a8b9c", "vegan curry"},
+		{"/api/feed.json", "visitors signed in"},
+		{"/readyz", "ready"},
+	} {
+		resp, err := http.Get(base + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), tc.want) {
+			t.Errorf("%s: status %d, holds %q: %v", tc.path, resp.StatusCode, tc.want, strings.Contains(string(b), tc.want))
+		}
+	}
+	// The demo images come from our own origin, shipped in the binary.
+	resp, err := http.Get(base + "/demo/images/office.svg")
+	if err != nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/svg+xml" {
+		t.Errorf("demo image: %v %v", err, resp)
+	}
+	if resp != nil {
+		resp.Body.Close()
+	}
+
+	start := time.Now()
+	cancel()
+	select {
+	case status := <-done:
+		if status != 0 {
+			t.Errorf("exit status %d after shutdown, want 0", status)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("shutdown took %v", d)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no exit within 15 s of shutdown")
+	}
+}

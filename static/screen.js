@@ -1,0 +1,358 @@
+// spencer-signage kiosk screen: rotates the slides the server rendered, keeps them live
+// over a WebSocket (with HTTP polling as a fallback), and heals itself: reconnects with
+// backoff and jitter, reloads when the server's build changes and once a night.
+(() => {
+  "use strict";
+
+  const body = document.body;
+  const deckEl = document.getElementById("deck");
+  if (!body || !deckEl) return;
+
+  const cfg = {
+    userlist: body.dataset.userlist || "",
+    build: body.dataset.build || "",
+    interval: Math.max(3, parseInt(body.dataset.interval, 10) || 12) * 1000,
+    lang: body.dataset.lang || "",
+    key: body.dataset.key || "",
+    clock: body.dataset.clock === "1",
+    quietHour: parseInt(body.dataset.quietHour, 10),
+  };
+  const STALE_MARKER_AFTER = 300 * 1000;
+  const HEARTBEAT_EVERY = 30 * 1000;
+  const POLL_EVERY = 30 * 1000;
+  const loadedAt = Date.now();
+
+  let version = deckEl.dataset.version || "";
+  let index = 0;
+  let rotateTimer = 0;
+  let pendingDeck = null;
+  let stale = body.dataset.stale === "1";
+  let staleSince = body.dataset.staleSince ? Date.parse(body.dataset.staleSince) : 0;
+
+  let ws = null;
+  let transport = "none";
+  let wsFailures = 0;
+  let openedAt = 0;
+  let reconnectTimer = 0;
+  let pollTimer = 0;
+  let heartbeatTimer = 0;
+  let disconnectedAt = 0;
+
+  const slides = () => Array.from(deckEl.querySelectorAll(".slide"));
+
+  function query(extra) {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(extra)) if (v) p.set(k, v);
+    if (cfg.lang) p.set("lang", cfg.lang);
+    if (cfg.key) p.set("key", cfg.key);
+    const s = p.toString();
+    return s ? "?" + s : "";
+  }
+
+  // ---- fitting text: shrink until it fits, then the CSS line clamp takes over ----
+  function fit(root) {
+    for (const el of root.querySelectorAll(".fit")) {
+      el.style.fontSize = "";
+      let size = parseFloat(getComputedStyle(el).fontSize) || 16;
+      const min = size * 0.55;
+      let guard = 0;
+      while (el.scrollHeight > el.clientHeight + 2 && size > min && guard++ < 30) {
+        size *= 0.94;
+        el.style.fontSize = size + "px";
+      }
+    }
+  }
+
+  // ---- dates in the screen's language ----
+  function localizeDates(root) {
+    let fmt;
+    try {
+      fmt = new Intl.DateTimeFormat(cfg.lang || document.documentElement.lang || undefined, { day: "numeric", month: "long", year: "numeric" });
+    } catch (e) {
+      return;
+    }
+    for (const t of root.querySelectorAll("time[datetime]")) {
+      const d = new Date(t.getAttribute("datetime"));
+      if (!isNaN(d)) t.textContent = fmt.format(d);
+    }
+  }
+
+  // ---- rotation ----
+  function ready(slide) {
+    const img = slide && slide.querySelector("img");
+    if (!img) return Promise.resolve();
+    const decoded = img.decode ? img.decode() : Promise.resolve();
+    const timeout = new Promise((resolve) => setTimeout(resolve, 4000));
+    return Promise.race([decoded, timeout]).catch(() => {
+      // A broken image: show the slide without it rather than a hole.
+      slide.classList.remove("has-image");
+      slide.classList.add("no-image");
+      img.closest(".media")?.remove();
+    });
+  }
+
+  function restartProgress() {
+    const bar = document.getElementById("progress");
+    if (!bar) return;
+    bar.classList.remove("run");
+    void bar.offsetWidth; // restart the animation
+    if (slides().length > 1) {
+      bar.style.animationDuration = cfg.interval + "ms";
+      bar.classList.add("run");
+    }
+  }
+
+  function schedule() {
+    clearTimeout(rotateTimer);
+    restartProgress();
+    rotateTimer = setTimeout(advance, cfg.interval);
+  }
+
+  async function advance() {
+    if (pendingDeck) {
+      applyDeck(pendingDeck);
+      return;
+    }
+    const all = slides();
+    if (all.length < 2) {
+      schedule();
+      return;
+    }
+    const next = (index + 1) % all.length;
+    await ready(all[next]);
+    all[index]?.classList.remove("is-active");
+    all[next].classList.add("is-active");
+    index = next;
+    fit(all[next]);
+    schedule();
+  }
+
+  // applyDeck swaps in a new deck; it waits for a slide boundary unless nothing rotates.
+  function applyDeck(msg) {
+    pendingDeck = null;
+    const tpl = document.createElement("template");
+    tpl.innerHTML = msg.html;
+    const first = tpl.content.querySelector(".slide, .state");
+    const show = () => {
+      deckEl.replaceChildren(tpl.content);
+      deckEl.dataset.version = msg.version;
+      deckEl.dataset.state = first && first.classList.contains("state") ? "state" : "items";
+      version = msg.version;
+      index = 0;
+      localizeDates(deckEl);
+      const s = slides();
+      if (s[0]) fit(s[0]);
+      schedule();
+    };
+    const img = first && first.querySelector("img");
+    if (img) {
+      // Decode the new first image off-screen before it shows.
+      const probe = new Image();
+      probe.src = img.getAttribute("src");
+      (probe.decode ? probe.decode() : Promise.resolve()).catch(() => {}).finally(show);
+    } else {
+      show();
+    }
+  }
+
+  function onDeck(msg) {
+    if (!msg || typeof msg.html !== "string" || msg.version === version) return;
+    if (slides().length < 2) applyDeck(msg); // nothing rotating: show at once
+    else pendingDeck = msg; // at the next slide boundary
+  }
+
+  // ---- stale marker ----
+  function onStatus(isStale, since) {
+    stale = !!isStale;
+    staleSince = stale ? (since ? Date.parse(since) : Date.now()) : 0;
+    body.dataset.stale = stale ? "1" : "0";
+    updateMarker();
+  }
+
+  function updateMarker() {
+    const marker = document.getElementById("stale-marker");
+    if (!marker) return;
+    const show = stale && staleSince && Date.now() - staleSince > STALE_MARKER_AFTER;
+    if (show) {
+      const t = document.getElementById("stale-time");
+      if (t) t.textContent = new Date(staleSince).toLocaleTimeString(cfg.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+    }
+    marker.hidden = !show;
+  }
+
+  // ---- connection ----
+  function wsURL() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    return proto + "//" + location.host + "/screens/" + encodeURIComponent(cfg.userlist) + "/ws" + query({ v: version, b: cfg.build });
+  }
+
+  function send(obj) {
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      try { ws.send(JSON.stringify(obj)); } catch (e) { /* the close handler reconnects */ }
+    }
+  }
+
+  function heartbeat() {
+    send({ type: "heartbeat", version: version, viewport: innerWidth + "x" + innerHeight });
+  }
+
+  function handle(msg) {
+    if (!msg || typeof msg !== "object") return;
+    if (msg.type === "deck") onDeck(msg);
+    else if (msg.type === "status") onStatus(msg.stale, msg.since);
+    else if (msg.type === "reload") safeReload();
+  }
+
+  function connect() {
+    clearTimeout(reconnectTimer);
+    if (!cfg.userlist || !("WebSocket" in window)) {
+      startPolling();
+      return;
+    }
+    let sock;
+    try {
+      sock = new WebSocket(wsURL());
+    } catch (e) {
+      scheduleReconnect();
+      return;
+    }
+    ws = sock;
+    let opened = false;
+    sock.onopen = () => {
+      opened = true;
+      openedAt = Date.now();
+      transport = "ws";
+      disconnectedAt = 0;
+      showConn();
+      stopPolling();
+      heartbeat();
+      clearInterval(heartbeatTimer);
+      heartbeatTimer = setInterval(heartbeat, HEARTBEAT_EVERY);
+    };
+    sock.onmessage = (ev) => {
+      let msg;
+      try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      handle(msg);
+    };
+    sock.onerror = () => { /* onclose follows */ };
+    sock.onclose = () => {
+      if (ws !== sock) return;
+      ws = null;
+      clearInterval(heartbeatTimer);
+      if (transport === "ws") transport = pollTimer ? "poll" : "none";
+      if (!disconnectedAt) disconnectedAt = Date.now();
+      // A connection that stayed up a while resets the backoff.
+      if (opened && Date.now() - openedAt > 30000) wsFailures = 0;
+      else if (!opened) wsFailures++;
+      else wsFailures = Math.max(wsFailures, 1);
+      if (wsFailures >= 3) startPolling();
+      scheduleReconnect();
+    };
+  }
+
+  function scheduleReconnect() {
+    clearTimeout(reconnectTimer);
+    const cap = Math.min(60000, 1000 * Math.pow(2, Math.min(wsFailures, 6)));
+    const delay = 500 + Math.random() * cap; // full jitter
+    reconnectTimer = setTimeout(connect, delay);
+  }
+
+  function showConn() {
+    const el = document.getElementById("conn");
+    if (el) el.hidden = !(disconnectedAt && Date.now() - disconnectedAt > 10000);
+  }
+
+  // ---- HTTP polling fallback, for proxies that block WebSockets ----
+  function startPolling() {
+    if (pollTimer) return;
+    const tick = async () => {
+      try {
+        const res = await fetch("/screens/" + encodeURIComponent(cfg.userlist) + "/deck" + query({ v: version }), { cache: "no-store" });
+        if (res.ok) {
+          const f = await res.json();
+          if (f.build && cfg.build && f.build !== cfg.build) return safeReload();
+          if (f.html) onDeck({ version: f.version, html: f.html });
+          onStatus(f.stale, f.since);
+          if (!ws) {
+            transport = "poll";
+            disconnectedAt = 0;
+          }
+        }
+      } catch (e) { /* the server is away: keep showing what we have */ }
+    };
+    pollTimer = setInterval(tick, POLL_EVERY);
+    tick();
+  }
+
+  function stopPolling() {
+    clearInterval(pollTimer);
+    pollTimer = 0;
+  }
+
+  // ---- reloads: never into an error page ----
+  let reloading = false;
+  async function safeReload() {
+    if (reloading) return;
+    reloading = true;
+    try {
+      const res = await fetch(location.href, { cache: "no-store", method: "GET" });
+      if (res.ok) {
+        location.reload();
+        return;
+      }
+    } catch (e) { /* not reachable: try again later */ }
+    reloading = false;
+    setTimeout(safeReload, 15000 + Math.random() * 15000);
+  }
+
+  function nightly() {
+    if (!(cfg.quietHour >= 0 && cfg.quietHour <= 23)) return;
+    const now = new Date();
+    if (now.getHours() === cfg.quietHour && Date.now() - loadedAt > 3600 * 1000) safeReload();
+  }
+
+  // ---- clock and burn-in care ----
+  function tickClock() {
+    const el = document.getElementById("clock");
+    if (el && cfg.clock) {
+      el.textContent = new Date().toLocaleTimeString(cfg.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+    }
+  }
+
+  let shiftStep = 0;
+  const shifts = [[0, 0], [3, 1], [1, 4], [-2, 3], [-4, -1], [-1, -4], [2, -3], [4, 2]];
+  function shiftChrome() {
+    shiftStep = (shiftStep + 1) % shifts.length;
+    const [x, y] = shifts[shiftStep];
+    document.documentElement.style.setProperty("--shift-x", x + "px");
+    document.documentElement.style.setProperty("--shift-y", y + "px");
+  }
+
+  // ---- start ----
+  localizeDates(deckEl);
+  const first = slides()[0];
+  if (first) fit(first);
+  addEventListener("resize", () => { const s = slides()[index]; if (s) fit(s); });
+  schedule();
+  connect();
+  updateMarker();
+  tickClock();
+  setTimeout(() => { tickClock(); setInterval(tickClock, 60000); }, 60000 - (Date.now() % 60000));
+  setInterval(() => { updateMarker(); showConn(); }, 5000);
+  setInterval(shiftChrome, 180000);
+  setInterval(nightly, 60000);
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
+  }
+
+  // For browser tests and curious operators.
+  window.__signage = {
+    version: () => version,
+    slideIndex: () => index,
+    slideCount: () => slides().length,
+    connected: () => !!(ws && ws.readyState === WebSocket.OPEN),
+    transport: () => transport,
+    stale: () => stale,
+  };
+})();

@@ -1,0 +1,51 @@
+// spencer-signage service worker: keeps the last screen page, its assets and its last deck,
+// so that a kiosk opened or reloaded while the server is down shows news (and keeps
+// retrying) instead of a browser error page.
+const CACHE = "signage-v1";
+
+self.addEventListener("install", (event) => { event.waitUntil(self.skipWaiting()); });
+self.addEventListener("activate", (event) => { event.waitUntil(self.clients.claim()); });
+
+const OFFLINE = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="15"><title>Reconnecting…</title></head>
+<body style="margin:0;height:100vh;display:grid;place-items:center;background:#0b1020;color:#aab3cf;font:3vh sans-serif">
+<p>Waiting for the signage server… this page retries by itself.</p></body></html>`;
+
+async function networkFirst(request, fallback) {
+  const cache = await caches.open(CACHE);
+  try {
+    const response = await fetch(request);
+    if (response.ok) cache.put(request, response.clone());
+    return response;
+  } catch (e) {
+    const cached = await cache.match(request, { ignoreSearch: false });
+    if (cached) return cached;
+    if (fallback) return fallback();
+    throw e;
+  }
+}
+
+async function cacheFirst(request) {
+  const cache = await caches.open(CACHE);
+  const cached = await cache.match(request);
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok) cache.put(request, response.clone());
+  return response;
+}
+
+self.addEventListener("fetch", (event) => {
+  const req = event.request;
+  if (req.method !== "GET") return;
+  const url = new URL(req.url);
+  if (url.origin !== self.location.origin) return;
+  const p = url.pathname;
+  if (p.startsWith("/api/") || p.startsWith("/admin") || p.endsWith("/ws")) return;
+  if (req.mode === "navigate" && (p.startsWith("/screens/") || p.startsWith("/embed/"))) {
+    event.respondWith(networkFirst(req, () => new Response(OFFLINE, { headers: { "Content-Type": "text/html; charset=utf-8" } })));
+  } else if (p.startsWith("/static/")) {
+    event.respondWith(cacheFirst(req));
+  } else if (/^\/screens\/[^/]+\/deck$/.test(p)) {
+    event.respondWith(networkFirst(req));
+  }
+});

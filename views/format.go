@@ -1,0 +1,64 @@
+package views
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// longDate is the server-rendered fallback of a date; the screen's script reformats it in
+// the screen's language.
+func longDate(t time.Time) string { return t.Format("2 January 2006") }
+
+func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// initial is the first letter of a title, shown large on a slide without an image.
+func initial(title string) string {
+	for _, r := range title {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return strings.ToUpper(string(r))
+		}
+	}
+	r, _ := utf8.DecodeRuneInString(title)
+	if r == utf8.RuneError {
+		return ""
+	}
+	return string(r)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func boolAttr(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// displayName is the name of a deck for people.
+func displayName(d Deck) string {
+	if d.Name != "" {
+		return d.Name
+	}
+	return "News"
+}
+
+func qrViewBox(q *QR) string { return "0 0 " + strconv.Itoa(q.Size) + " " + strconv.Itoa(q.Size) }
+
+// keyQuery is the placeholder key parameter shown in links and snippets when access keys
+// are on; sep is "?" or "&".
+func keyQuery(p IndexPage, sep string) string {
+	if !p.KeyHint {
+		return ""
+	}
+	return sep + "key=YOUR_KEY"
+}
+
+// embedSnippet is the copy-paste iframe and the one-line listener that sizes it.
+func embedSnippet(p IndexPage, id string) string {
+	src := p.BaseURL + "/embed/" + id + keyQuery(p, "?")
+	return `<iframe src="` + src + `" title="News" style="width:100%;border:0;height:420px" loading="lazy"></iframe>
+<script>addEventListener("message",e=>{if(e.data&&e.data.type==="signage-embed-height"){for(const f of document.querySelectorAll('iframe[src^="` + p.BaseURL + `/embed/` + id + `"]'))f.style.height=e.data.height+"px"}})</script>`
+}
