@@ -49,16 +49,24 @@
     return s ? "?" + s : "";
   }
 
-  // ---- fitting text: shrink until it fits, then the CSS line clamp takes over ----
+  // ---- fitting text: shrink until it fits; past the smallest size, clamp it to the
+  // lines that fit, with an ellipsis, so that no line is ever cut in half ----
   function fit(root) {
     for (const el of root.querySelectorAll(".fit")) {
       el.style.fontSize = "";
+      el.style.webkitLineClamp = "";
+      delete el.dataset.clamped;
       let size = parseFloat(getComputedStyle(el).fontSize) || 16;
-      const min = size * 0.55;
+      const min = size * 0.6;
       let guard = 0;
       while (el.scrollHeight > el.clientHeight + 2 && size > min && guard++ < 30) {
         size *= 0.94;
         el.style.fontSize = size + "px";
+      }
+      if (el.scrollHeight > el.clientHeight + 2) {
+        const lh = parseFloat(getComputedStyle(el).lineHeight) || size * 1.2;
+        el.style.webkitLineClamp = String(Math.max(1, Math.floor((el.clientHeight + 1) / lh)));
+        el.dataset.clamped = "1";
       }
     }
   }
@@ -123,7 +131,6 @@
     all[index]?.classList.remove("is-active");
     all[next].classList.add("is-active");
     index = next;
-    fit(all[next]);
     schedule();
   }
 
@@ -140,8 +147,7 @@
       version = msg.version;
       index = 0;
       localizeDates(deckEl);
-      const s = slides();
-      if (s[0]) fit(s[0]);
+      fit(deckEl);
       schedule();
     };
     const img = first && first.querySelector("img");
@@ -330,9 +336,9 @@
 
   // ---- start ----
   localizeDates(deckEl);
-  const first = slides()[0];
-  if (first) fit(first);
-  addEventListener("resize", () => { const s = slides()[index]; if (s) fit(s); });
+  fit(deckEl);
+  addEventListener("resize", () => fit(deckEl));
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(() => fit(deckEl)).catch(() => {});
   schedule();
   connect();
   updateMarker();

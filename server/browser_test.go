@@ -1,0 +1,299 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/spencer-signage/signage/server"
+)
+
+// Browser tests drive Debian's Chromium against the real server and spencertest. They
+// never skip silently: without Chromium they fail, unless SIGNAGE_SKIP_BROWSER=1 says so
+// on purpose (and then `go test -v` shows SKIP).
+
+// screenshotDir is where the screenshots are kept as an artefact (README shows one).
+const screenshotDir = "../testdata/screenshots"
+
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("SIGNAGE_SKIP_BROWSER") == "1" {
+		t.Skip("SIGNAGE_SKIP_BROWSER=1: browser tests skipped on purpose")
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("Chromium not found: install it (apt-get install chromium) or set SIGNAGE_SKIP_BROWSER=1 to skip the browser tests on purpose")
+	return ""
+}
+
+// browser is one headless Chromium tab with its console errors collected.
+type browser struct {
+	ctx    context.Context
+	mu     sync.Mutex
+	errors []string
+}
+
+func newBrowser(t *testing.T, width, height int) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, height),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancelCtx()
+		cancelAlloc()
+	})
+	b := &browser{ctx: ctx}
+	if err := chromedp.Listen(ctx, b.onEvent); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func (b *browser) onEvent(ev any) {
+	var msg string
+	switch e := ev.(type) {
+	case *runtime.EventExceptionThrown:
+		msg = "exception: " + e.ExceptionDetails.Text
+		if e.ExceptionDetails.Exception != nil {
+			msg += " " + e.ExceptionDetails.Exception.Description
+		}
+	case *runtime.EventConsoleAPICalled:
+		if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
+			var parts []string
+			for _, a := range e.Args {
+				parts = append(parts, string(a.Value)+a.Description)
+			}
+			msg = "console.error: " + strings.Join(parts, " ")
+		}
+	case *log.EventEntryAdded:
+		if e.Entry.Level == log.EntryLevelError {
+			msg = "log: " + e.Entry.Text + " " + e.Entry.URL
+		}
+	}
+	if msg == "" {
+		return
+	}
+	b.mu.Lock()
+	b.errors = append(b.errors, msg)
+	b.mu.Unlock()
+}
+
+// consoleErrors returns the errors seen so far, and forgets them.
+func (b *browser) consoleErrors() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := b.errors
+	b.errors = nil
+	return out
+}
+
+func (b *browser) navigate(t *testing.T, url string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("navigate %s: %v", url, err)
+	}
+}
+
+func eval[T any](t *testing.T, b *browser, expr string) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitJS polls a JavaScript predicate in the page until it is true.
+func waitJS(t *testing.T, b *browser, timeout time.Duration, what, expr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, timeout+5*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(timeout))); err != nil {
+		t.Fatalf("waiting for %s (%s): %v", what, expr, err)
+	}
+}
+
+func (b *browser) screenshot(t *testing.T, name string) {
+	t.Helper()
+	buf, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshotDir, name), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBrowserScreenLivesAndHeals: the page shows the items with no script error, slides
+// advance on their own, a change upstream appears without a reload, and after the server
+// restarts on the same port the page picks up new content by itself.
+func TestBrowserScreenLivesAndHeals(t *testing.T) {
+	b := newBrowser(t, 1920, 1080)
+	e := newEnv(t, 500*time.Millisecond)
+	b.navigate(t, e.base+"/screens/"+lobby+"?interval=3")
+
+	if got := eval[string](t, b, `document.querySelector('.slide.is-active [data-testid=slide-title]').textContent`); got != "Town hall on Friday" {
+		t.Fatalf("first slide title %q", got)
+	}
+	waitJS(t, b, 10*time.Second, "the WebSocket", `window.__signage && window.__signage.connected()`)
+	if n := eval[int](t, b, `window.__signage.slideCount()`); n != 2 {
+		t.Errorf("slide count %d, want 2", n)
+	}
+	// Nothing overflows: no scrollbar, the page is exactly the viewport.
+	if overflow := eval[bool](t, b, `document.documentElement.scrollHeight > innerHeight || document.documentElement.scrollWidth > innerWidth`); overflow {
+		t.Errorf("the page overflows the viewport")
+	}
+
+	// Slides advance on their own.
+	waitJS(t, b, 8*time.Second, "the second slide", `window.__signage.slideIndex() === 1`)
+	waitJS(t, b, 8*time.Second, "back to the first slide", `window.__signage.slideIndex() === 0`)
+
+	// A change upstream appears in the same JS context, without a reload.
+	eval[bool](t, b, `window.__sameContext = true`)
+	e.fake.SetPublications(lobby, []map[string]any{
+		{"id": "n1", "title": "Fire drill at 11:00", "summary": "Leave by the stairs.", "publishedAt": "2026-11-22T09:00:00Z"},
+		{"id": "l1", "title": "Town hall on Friday", "body": "<p>Auditorium at 16:00.</p>", "publishedAt": "2026-11-20T09:00:00Z"},
+	})
+	waitJS(t, b, 10*time.Second, "the new item", `document.getElementById('deck').textContent.includes('Fire drill at 11:00')`)
+	if !eval[bool](t, b, `window.__sameContext === true`) {
+		t.Errorf("the page reloaded to show the change")
+	}
+
+	// Stop the server; the page keeps its content; start it again on the same port with
+	// new content upstream: the page picks it up by itself.
+	addr := strings.TrimPrefix(e.base, "http://")
+	e.stop()
+	waitJS(t, b, 10*time.Second, "the disconnect", `!window.__signage.connected()`)
+	if !eval[bool](t, b, `document.getElementById('deck').textContent.includes('Fire drill at 11:00')`) {
+		t.Errorf("content vanished while the server was down")
+	}
+	e.fake.SetPublications(lobby, []map[string]any{
+		{"id": "r1", "title": "Back after the restart", "summary": "New content.", "publishedAt": "2026-11-23T09:00:00Z"},
+	})
+	e.start(addr)
+	waitJS(t, b, 45*time.Second, "the content after the restart", `document.getElementById('deck').textContent.includes('Back after the restart')`)
+
+	for _, msg := range b.consoleErrors() {
+		t.Errorf("browser error: %s", msg)
+	}
+}
+
+// TestBrowserStates: the empty and unknown-userlist states show their messages.
+func TestBrowserStates(t *testing.T) {
+	b := newBrowser(t, 1920, 1080)
+	const empty = "7a7a7a7a-1111-4222-8333-944444444444"
+	const unknown = "00000000-0000-4000-8000-000000000000"
+	e := newEnv(t, time.Minute)
+	e.fake.SetPublications(empty, []map[string]any{})
+	for _, tc := range []struct{ id, testid, text, shot string }{
+		{empty, "state-empty", "No news right now", "state-empty.png"},
+		{unknown, "state-unknown", unknown, "state-unknown.png"},
+	} {
+		b.navigate(t, e.base+"/screens/"+tc.id)
+		waitJS(t, b, 10*time.Second, tc.testid, fmt.Sprintf(`!!document.querySelector('[data-testid=%s]')`, tc.testid))
+		if txt := eval[string](t, b, `document.getElementById('deck').innerText`); !strings.Contains(txt, tc.text) {
+			t.Errorf("%s: text %q lacks %q", tc.testid, txt, tc.text)
+		}
+		visible := eval[bool](t, b, fmt.Sprintf(`(() => { const r = document.querySelector('[data-testid=%s] h1').getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(document.querySelector('[data-testid=%s]')).opacity === '1' })()`, tc.testid, tc.testid))
+		if !visible {
+			t.Errorf("%s is not visible", tc.testid)
+		}
+		b.screenshot(t, tc.shot)
+	}
+	for _, msg := range b.consoleErrors() {
+		t.Errorf("browser error: %s", msg)
+	}
+}
+
+// TestBrowserScreenshots renders the demo content in landscape and portrait, dark and
+// light, checks that titles fit their box, and keeps the screenshots.
+func TestBrowserScreenshots(t *testing.T) {
+	e := newEnv(t, time.Minute, func(c *server.Config) {})
+	e.fake.LoadDemo(time.Hour, "")
+	e.srv.Poller().Get(lobby).FetchNow()
+	waitFor(t, 10*time.Second, "demo content", func() bool {
+		c := e.srv.Poller().Get(lobby).Content()
+		return c != nil && len(c.Items) == 5
+	})
+	for _, tc := range []struct {
+		w, h  int
+		theme string
+		name  string
+	}{
+		{1920, 1080, "dark", "screen-landscape-dark.png"},
+		{1920, 1080, "light", "screen-landscape-light.png"},
+		{1080, 1920, "dark", "screen-portrait-dark.png"},
+		{1080, 1920, "light", "screen-portrait-light.png"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBrowser(t, tc.w, tc.h)
+			b.navigate(t, e.base+"/screens/"+lobby+"?clock=1&interval=600&theme="+tc.theme)
+			waitJS(t, b, 10*time.Second, "the image", `(() => { const i = document.querySelector('.slide.is-active img'); return !!i && i.complete && i.naturalWidth > 0 })()`)
+			// Every slide's title and summary fit their box: shrunk to fit, or clamped
+			// to the whole lines that fit (with an ellipsis), and inside the slide.
+			for i := range 5 {
+				if i > 0 {
+					eval[bool](t, b, fmt.Sprintf(`(() => { const s = document.querySelectorAll('.slide'); s.forEach(x => x.classList.remove('is-active')); s[%d].classList.add('is-active'); return true })()`, i))
+				}
+				overflow := eval[string](t, b, `(() => {
+					const out = [];
+					const slide = document.querySelector('.slide.is-active').getBoundingClientRect();
+					for (const el of document.querySelectorAll('.slide.is-active .fit')) {
+						const r = el.getBoundingClientRect();
+						const cs = getComputedStyle(el);
+						const lines = parseInt(el.style.webkitLineClamp || '0', 10);
+						const fits = el.scrollHeight <= el.clientHeight + 2 || (el.dataset.clamped === '1' && lines * parseFloat(cs.lineHeight) <= el.clientHeight + 2);
+						if (!fits || el.scrollWidth > el.clientWidth + 2 || r.bottom > slide.bottom || r.right > slide.right) out.push(el.className + ' ' + el.scrollHeight + '>' + el.clientHeight);
+					}
+					return out.join('; ');
+				})()`)
+				if overflow != "" {
+					t.Errorf("slide %d overflows: %s", i, overflow)
+				}
+			}
+			eval[bool](t, b, `(() => { const s = document.querySelectorAll('.slide'); s.forEach(x => x.classList.remove('is-active')); s[1].classList.add('is-active'); return true })()`)
+			waitJS(t, b, 10*time.Second, "the image", `(() => { const i = document.querySelector('.slide.is-active img'); return !!i && i.complete && i.naturalWidth > 0 })()`)
+			time.Sleep(1200 * time.Millisecond) // the cross-fade
+			b.screenshot(t, tc.name)
+			for _, msg := range b.consoleErrors() {
+				t.Errorf("browser error: %s", msg)
+			}
+		})
+	}
+}
