@@ -227,21 +227,27 @@ func (s *Screen) readPump() {
 		now := time.Now()
 		s.lastSeen.Store(now.UnixNano())
 		s.conn.SetReadDeadline(now.Add(pongWait)) //nolint:errcheck
-		if kind != websocket.TextMessage {
-			continue
-		}
-		var m clientMessage
-		if json.Unmarshal(msg, &m) != nil || m.Type != "heartbeat" {
-			continue
-		}
-		s.beats.Add(1)
-		if m.Version != "" && len(m.Version) <= 64 {
-			v := m.Version
-			s.version.Store(&v)
-		}
-		if m.Viewport != "" && len(m.Viewport) <= 32 {
-			v := m.Viewport
-			s.viewport.Store(&v)
-		}
+		s.receive(kind, msg)
+	}
+}
+
+// receive records what a screen said. Anything but a well-formed heartbeat is ignored;
+// the values kept are bounded in size.
+func (s *Screen) receive(kind int, msg []byte) {
+	if kind != websocket.TextMessage {
+		return
+	}
+	var m clientMessage
+	if json.Unmarshal(msg, &m) != nil || m.Type != "heartbeat" {
+		return
+	}
+	s.beats.Add(1)
+	if m.Version != "" && len(m.Version) <= 64 {
+		v := m.Version
+		s.version.Store(&v)
+	}
+	if m.Viewport != "" && len(m.Viewport) <= 32 {
+		v := m.Viewport
+		s.viewport.Store(&v)
 	}
 }

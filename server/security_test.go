@@ -1,0 +1,182 @@
+package server_test
+
+import (
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/spencer-signage/signage/server"
+)
+
+const testKey = "k3y-for-tests-0123456789"
+
+// TestAccessKeys: with server.access_keys set, screens, embeds and the API need ?key= or
+// a bearer token; health and the start page do not; the key never shows in the page's
+// links to other users... it is carried on for the screen's own WebSocket.
+func TestAccessKeys(t *testing.T) {
+	e := newEnv(t, time.Minute, func(c *server.Config) { c.Server.AccessKeys = []string{"another-key-0123456789", testKey} })
+	for _, p := range []string{"/screens/" + lobby, "/embed/" + lobby, "/api/feed.json", "/api/feed.rss?userlist=" + lobby, "/screens/" + lobby + "/deck", "/embed/" + lobby + "/fragment"} {
+		if resp, _ := e.get(p); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s without a key: %d, want 401", p, resp.StatusCode)
+		}
+		sep := "?"
+		if strings.Contains(p, "?") {
+			sep = "&"
+		}
+		if resp, _ := e.get(p + sep + "key=wrong-key-0123456789"); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s with a wrong key: %d, want 401", p, resp.StatusCode)
+		}
+		if resp, _ := e.get(p + sep + "key=" + testKey); resp.StatusCode != http.StatusOK {
+			t.Errorf("%s with ?key=: %d, want 200", p, resp.StatusCode)
+		}
+		if resp, _ := e.get(p, "Authorization", "Bearer "+testKey); resp.StatusCode != http.StatusOK {
+			t.Errorf("%s with a bearer token: %d, want 200", p, resp.StatusCode)
+		}
+	}
+	for _, p := range []string{"/healthz", "/readyz", "/"} {
+		if resp, body := e.get(p); resp.StatusCode == http.StatusUnauthorized || strings.Contains(body, testKey) {
+			t.Errorf("%s: status %d, shows key %v", p, resp.StatusCode, strings.Contains(body, testKey))
+		}
+	}
+	// The WebSocket needs the key too.
+	u := "ws" + strings.TrimPrefix(e.base, "http") + "/screens/" + lobby + "/ws"
+	if _, resp, err := websocket.DefaultDialer.Dial(u, nil); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("WebSocket without a key: %v", err)
+	}
+	conn, _, err := websocket.DefaultDialer.Dial(u+"?key="+testKey, nil)
+	if err != nil {
+		t.Fatalf("WebSocket with the key: %v", err)
+	}
+	conn.Close()
+	if strings.Contains(e.logs.String(), testKey) {
+		t.Errorf("the key appears in the logs")
+	}
+}
+
+// TestFramingAndCORS: only /embed/ may be framed, and only by server.embed_origins; the
+// API answers CORS for the same origins only.
+func TestFramingAndCORS(t *testing.T) {
+	const intranet = "https://intranet.example.com"
+	e := newEnv(t, time.Minute, func(c *server.Config) { c.Server.EmbedOrigins = []string{intranet} })
+	resp, _ := e.get("/screens/" + lobby)
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || resp.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("screen page may be framed: CSP %q XFO %q", csp, resp.Header.Get("X-Frame-Options"))
+	}
+	for _, h := range []string{"X-Content-Type-Options", "Referrer-Policy"} {
+		if resp.Header.Get(h) == "" {
+			t.Errorf("screen page lacks %s", h)
+		}
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "script-src 'self'") {
+		t.Errorf("CSP %q is not strict", csp)
+	}
+	resp, _ = e.get("/embed/" + lobby)
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'self' "+intranet) || resp.Header.Get("X-Frame-Options") != "" {
+		t.Errorf("embed: CSP %q XFO %q", csp, resp.Header.Get("X-Frame-Options"))
+	}
+	resp, _ = e.get("/api/feed.json", "Origin", intranet)
+	if resp.Header.Get("Access-Control-Allow-Origin") != intranet {
+		t.Errorf("CORS for a listed origin: %q", resp.Header.Get("Access-Control-Allow-Origin"))
+	}
+	resp, _ = e.get("/api/feed.json", "Origin", "https://evil.example.com")
+	if resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("CORS for an unlisted origin: %q", resp.Header.Get("Access-Control-Allow-Origin"))
+	}
+	// A WebSocket from a page of another origin is refused.
+	u := "ws" + strings.TrimPrefix(e.base, "http") + "/screens/" + lobby + "/ws"
+	if _, resp, err := websocket.DefaultDialer.Dial(u, http.Header{"Origin": {"https://evil.example.com"}}); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-origin WebSocket: %v", err)
+	}
+}
+
+// TestUnlistedUserlistWhenNotAllowed: with allow_any_userlist off, an unlisted UUID is a
+// 404 and never reaches upstream.
+func TestUnlistedUserlistWhenNotAllowed(t *testing.T) {
+	e := newEnv(t, time.Minute, func(c *server.Config) { c.Screens.AllowAnyUserlist = false })
+	const other = "5d5d5d5d-1111-4222-8333-944444444444"
+	for _, p := range []string{"/screens/" + other, "/api/feed.json?userlist=" + other, "/embed/" + other} {
+		if resp, _ := e.get(p); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", p, resp.StatusCode)
+		}
+	}
+	if n := e.fake.PublicationRequestsFor(other); n != 0 {
+		t.Errorf("upstream asked %d times for an unlisted userlist", n)
+	}
+}
+
+// TestScreensComeAndGoWithoutLeaks: 1,000 screens connect and vanish (half close
+// politely, half just drop the TCP connection); afterwards the hub is empty and the
+// goroutines are back to where they were.
+func TestScreensComeAndGoWithoutLeaks(t *testing.T) {
+	e := newEnv(t, time.Minute, func(c *server.Config) { c.Server.MaxScreensPerAddress = 2000 })
+	// Warm up: one screen, so lazily started goroutines exist before we count.
+	c0 := e.dial(lobby, "")
+	readMessage(t, c0, 5*time.Second)
+	c0.Close()
+	waitFor(t, 5*time.Second, "an empty hub", func() bool { return e.srv.Hub().Total() == 0 })
+	http.DefaultClient.CloseIdleConnections()
+	time.Sleep(100 * time.Millisecond)
+	before := runtime.NumGoroutine()
+
+	const n = 1000
+	conns := make([]*websocket.Conn, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 50)
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			id := lobby
+			if i%2 == 1 {
+				id = canteen
+			}
+			u := "ws" + strings.TrimPrefix(e.base, "http") + "/screens/" + id + "/ws"
+			c, _, err := websocket.DefaultDialer.Dial(u, nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			conns[i] = c
+		})
+	}
+	wg.Wait()
+	waitFor(t, 10*time.Second, "1,000 screens", func() bool { return e.srv.Hub().Total() == n })
+	for i, c := range conns {
+		if c == nil {
+			continue
+		}
+		if i%2 == 0 {
+			c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second)) //nolint:errcheck
+		}
+		c.NetConn().(*net.TCPConn).SetLinger(0) //nolint:errcheck
+		c.Close()
+	}
+	waitFor(t, 10*time.Second, "an empty hub", func() bool { return e.srv.Hub().Total() == 0 })
+	waitFor(t, 10*time.Second, "the goroutines to end", func() bool { return runtime.NumGoroutine() <= before+5 })
+	t.Logf("goroutines before %d, after %d", before, runtime.NumGoroutine())
+}
+
+// TestScreenThatNeverReads: a client that connects and never reads does not hold up the
+// others: they still get every change promptly, and its queue holds one deck at most.
+func TestScreenThatNeverReads(t *testing.T) {
+	e := newEnv(t, 100*time.Millisecond)
+	stuck := e.dial(lobby, "") // never read
+	defer stuck.Close()
+	good := e.dial(lobby, "")
+	defer good.Close()
+	readMessage(t, good, 5*time.Second)
+	for i := range 20 {
+		title := strings.Repeat("Big change ", 2000) + string(rune('A'+i))
+		e.fake.SetPublications(lobby, []map[string]any{{"id": "x", "title": title}})
+		waitFor(t, 5*time.Second, "the change", func() bool {
+			m := readMessage(t, good, 5*time.Second)
+			return m.Type == "deck" && strings.Contains(m.HTML, string(rune('A'+i)))
+		})
+	}
+}
