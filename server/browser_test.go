@@ -297,3 +297,37 @@ func TestBrowserScreenshots(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserScreenOpensWhileServerDown: once a screen has been open, its service worker
+// keeps the page: opened again while the server is down, it shows the last news instead
+// of a browser error page, and goes live by itself when the server is back.
+func TestBrowserScreenOpensWhileServerDown(t *testing.T) {
+	b := newBrowser(t, 1280, 720)
+	e := newEnv(t, 500*time.Millisecond)
+	page := e.base + "/screens/" + lobby
+	b.navigate(t, page)
+	waitJS(t, b, 15*time.Second, "the service worker", `!!(navigator.serviceWorker && navigator.serviceWorker.controller)`)
+	b.navigate(t, page) // through the worker now: it keeps the page and its assets
+	waitJS(t, b, 10*time.Second, "the WebSocket", `window.__signage && window.__signage.connected()`)
+
+	addr := strings.TrimPrefix(e.base, "http://")
+	e.stop()
+	b.navigate(t, page)
+	waitJS(t, b, 10*time.Second, "the kept page", `document.getElementById('deck') !== null`)
+	if txt := eval[string](t, b, `document.getElementById('deck').textContent`); !strings.Contains(txt, "Town hall on Friday") {
+		t.Fatalf("opened while the server is down, the page shows %q", txt)
+	}
+	e.fake.SetPublications(lobby, []map[string]any{
+		{"id": "r2", "title": "Server is back", "summary": "Live again.", "publishedAt": "2026-11-23T09:00:00Z"},
+	})
+	e.start(addr)
+	waitJS(t, b, 45*time.Second, "live content after the server came back", `document.getElementById('deck').textContent.includes('Server is back')`)
+	for _, msg := range b.consoleErrors() {
+		// While the server is down the browser logs the refused connections of the
+		// WebSocket and the worker's network attempts; those are the point of the test.
+		if strings.Contains(msg, "ERR_CONNECTION_REFUSED") || strings.Contains(msg, "WebSocket") || strings.Contains(msg, "Failed to fetch") {
+			continue
+		}
+		t.Errorf("browser error: %s", msg)
+	}
+}

@@ -86,7 +86,8 @@ func (s *Server) handleScreen(c echo.Context) error {
 		return err
 	}
 	opts := s.pageOptions(c)
-	page := views.ScreenPage{Options: opts, Assets: s.assets, Build: s.build}
+	page := views.ScreenPage{Options: opts, Assets: s.assets, Build: s.build,
+		StaleMarkerAfter: int(s.cfg.Screens.StaleMarkerAfter.Seconds())}
 	if ct := content(c.Request().Context(), ul); ct != nil {
 		page.Deck = ct.viewHeader(opts.Lang)
 		page.DeckHTML = string(ct.DeckHTML(opts.Lang))

@@ -17,7 +17,7 @@
     clock: body.dataset.clock === "1",
     quietHour: parseInt(body.dataset.quietHour, 10),
   };
-  const STALE_MARKER_AFTER = 300 * 1000;
+  const STALE_MARKER_AFTER = (parseInt(body.dataset.staleMarkerAfter, 10) || 300) * 1000;
   const HEARTBEAT_EVERY = 30 * 1000;
   const POLL_EVERY = 30 * 1000;
   const loadedAt = Date.now();

@@ -75,6 +75,9 @@ type ScreenPage struct {
 	Build      string    // server build id; a screen reloads when it changes
 	Stale      bool      // upstream is failing; the deck is the last good one
 	StaleSince time.Time // when upstream started failing
+	// StaleMarkerAfter is how long data must be stale before the screen shows its discreet
+	// "last updated" marker, in seconds.
+	StaleMarkerAfter int
 }
 
 // EmbedPage is the compact widget for iframes.
