@@ -46,10 +46,11 @@ func NewHub(maxScreens, maxPerAddr int, log *slog.Logger) *Hub {
 	}
 }
 
-// Admit reports whether a new screen from addr may connect, before the upgrade.
-func (h *Hub) Admit(addr string) error {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
+// Reserve takes a place for a new screen from addr before its upgrade, so that the limits
+// hold however many connect at once; Release gives it back if the screen never registers.
+func (h *Hub) Reserve(addr string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	switch {
 	case h.closed:
 		return ErrTooManyScreens
@@ -58,14 +59,31 @@ func (h *Hub) Admit(addr string) error {
 	case h.maxPerAddr > 0 && h.perAddr[addr] >= h.maxPerAddr:
 		return ErrTooManyScreens
 	}
+	h.perAddr[addr]++
+	h.total++
 	return nil
 }
 
-// Register adds s, or refuses it when a limit is reached or the hub is closed.
+// Release gives back a place taken by Reserve.
+func (h *Hub) Release(addr string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.release(addr)
+}
+
+func (h *Hub) release(addr string) {
+	if h.perAddr[addr]--; h.perAddr[addr] <= 0 {
+		delete(h.perAddr, addr)
+	}
+	h.total--
+}
+
+// Register adds s, whose place was reserved; it fails when the hub has closed meanwhile,
+// and the caller then releases the place.
 func (h *Hub) Register(s *Screen) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed || (h.maxScreens > 0 && h.total >= h.maxScreens) || (h.maxPerAddr > 0 && h.perAddr[s.Addr] >= h.maxPerAddr) {
+	if h.closed {
 		return ErrTooManyScreens
 	}
 	set := h.lists[s.UserlistID]
@@ -74,12 +92,10 @@ func (h *Hub) Register(s *Screen) error {
 		h.lists[s.UserlistID] = set
 	}
 	set[s] = struct{}{}
-	h.perAddr[s.Addr]++
-	h.total++
 	return nil
 }
 
-// Unregister removes s; removing it twice is harmless.
+// Unregister removes s and gives back its place; removing it twice is harmless.
 func (h *Hub) Unregister(s *Screen) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -91,10 +107,7 @@ func (h *Hub) Unregister(s *Screen) {
 	if len(set) == 0 {
 		delete(h.lists, s.UserlistID)
 	}
-	if h.perAddr[s.Addr]--; h.perAddr[s.Addr] <= 0 {
-		delete(h.perAddr, s.Addr)
-	}
-	h.total--
+	h.release(s.Addr)
 }
 
 // screensOf copies the screen list of a userlist ("" for all).

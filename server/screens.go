@@ -161,11 +161,12 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 	}
 	r := c.Request()
 	addr := remoteHost(r)
-	if err := s.hub.Admit(addr); err != nil {
+	if err := s.hub.Reserve(addr); err != nil {
 		return errorf(http.StatusTooManyRequests, "Too many screens are connected.")
 	}
 	conn, err := s.upgrader.Upgrade(c.Response(), r, nil)
 	if err != nil {
+		s.hub.Release(addr)
 		return nil // the upgrader has answered the client
 	}
 	q := r.URL.Query()
@@ -173,6 +174,7 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 	id := fmt.Sprintf("s%d", s.screenSeq.Add(1))
 	scr := newScreen(s.hub, conn, id, ul.ID, opts.Lang, addr, truncate(r.UserAgent(), 256), truncate(q.Get("v"), 64))
 	if err := s.hub.Register(scr); err != nil {
+		s.hub.Release(addr)
 		conn.Close()
 		return nil
 	}
