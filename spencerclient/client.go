@@ -33,6 +33,18 @@ type Config struct {
 	MaxBody      int64         // publications body limit; 0 for DefaultMaxBody
 	UserAgent    string        // e.g. "spencer-signage/1.2.3"
 	Logger       *slog.Logger  // nil for slog.Default()
+
+	// AuthStyle is how the token endpoint is asked: AuthForm (default, Spencer),
+	// AuthJSON, AuthJSONNoGrant or AuthRefreshTokenJSON.
+	AuthStyle string
+	// TokenAuth puts the client credentials in the body (TokenAuthBody, default) or in
+	// HTTP Basic (TokenAuthBasic).
+	TokenAuth string
+	// RefreshToken is the initial refresh token of AuthRefreshTokenJSON.
+	RefreshToken string
+	// StateDir keeps the rotated refresh token of AuthRefreshTokenJSON across restarts
+	// (file refresh_token, mode 0600); empty keeps it in memory only.
+	StateDir string
 }
 
 // Client fetches publications. It is safe for concurrent use.
@@ -44,7 +56,8 @@ type Client struct {
 	maxBody   int64
 	userAgent string
 	log       *slog.Logger
-	redact    *strings.Replacer
+	secret    string
+	refresh   *refreshStore
 
 	skippedTotal atomic.Int64
 	skipMu       sync.Mutex
@@ -87,16 +100,38 @@ func New(cfg Config) (*Client, error) {
 		Timeout:   cfg.Timeout,
 		Transport: userAgentTransport{ua: cfg.UserAgent, base: http.DefaultTransport},
 	}
-	pairs := []string{}
-	for _, s := range []string{cfg.ClientSecret, url.QueryEscape(cfg.ClientSecret)} {
-		if len(s) >= 4 {
-			pairs = append(pairs, s, "[redacted]")
+	c.secret = cfg.ClientSecret
+	if cfg.AuthStyle == AuthRefreshTokenJSON {
+		r, err := newRefreshStore(cfg.StateDir, cfg.RefreshToken)
+		if err != nil {
+			return nil, err
+		}
+		if r.current() == "" {
+			return nil, errors.New("spencer: auth_style refresh_token_json needs a refresh token")
+		}
+		c.refresh = r
+	}
+	fetch, err := newFetcher(cfg, c.hc, c.refresh)
+	if err != nil {
+		return nil, err
+	}
+	c.tokens = newTokenCache(context.Background(), fetch, c.redact)
+	return c, nil
+}
+
+// redact removes the client secret and any refresh token from a text meant for a log or
+// an error.
+func (c *Client) redact(s string) string {
+	secrets := []string{c.secret, url.QueryEscape(c.secret)}
+	if c.refresh != nil {
+		secrets = append(secrets, c.refresh.secrets()...)
+	}
+	for _, v := range secrets {
+		if len(v) >= 4 {
+			s = strings.ReplaceAll(s, v, "[redacted]")
 		}
 	}
-	c.redact = strings.NewReplacer(pairs...)
-	fetch := formFetcher(cfg.TokenURL, cfg.ClientID, cfg.ClientSecret, oauth2.AuthStyleInParams, c.hc)
-	c.tokens = newTokenCache(context.Background(), fetch, c.redact.Replace)
-	return c, nil
+	return s
 }
 
 // TokenStatus describes the current access token (never the token itself).
@@ -124,13 +159,12 @@ func (c *Client) Publications(ctx context.Context, userListID string) ([]Item, e
 // get does an authorized GET of path below the API base, renewing the token and retrying
 // once when upstream answers 401.
 func (c *Client) get(ctx context.Context, path, userListID string) ([]byte, error) {
-	u := c.api.JoinPath(path)
 	for attempt := 0; ; attempt++ {
 		tok, err := c.tokens.Token()
 		if err != nil {
 			return nil, err
 		}
-		resp, err := c.do(ctx, u.String(), tok)
+		resp, err := c.do(ctx, c.apiBase(tok).JoinPath(path).String(), tok)
 		if err != nil {
 			return nil, err
 		}
@@ -160,6 +194,17 @@ func (c *Client) get(ctx context.Context, path, userListID string) ([]byte, erro
 	}
 }
 
+// apiBase is the API base URL: the api_base_url a token endpoint named (SpringCM does),
+// else the configured one.
+func (c *Client) apiBase(tok *oauth2.Token) *url.URL {
+	if s, ok := tok.Extra("api_base_url").(string); ok && s != "" {
+		if u, err := url.Parse(strings.TrimRight(s, "/")); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+			return u
+		}
+	}
+	return c.api
+}
+
 func (c *Client) do(ctx context.Context, u string, tok *oauth2.Token) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -176,7 +221,7 @@ func (c *Client) do(ctx context.Context, u string, tok *oauth2.Token) (*http.Res
 func (c *Client) excerpt(resp *http.Response) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	return c.redact.Replace(bodyExcerpt(b))
+	return c.redact(bodyExcerpt(b))
 }
 
 func (c *Client) logSkipped(userListID string, skipped []Skipped) {

@@ -74,13 +74,17 @@ func (c *tokenCache) Token() (*oauth2.Token, error) {
 		c.status.LastErrorAt = now
 		return nil, err
 	}
+	// The lifetime comes from expires_in as sent, measured on our own clock; a token
+	// without one is treated as short-lived and otherwise renewed on a 401.
 	obtained := c.now()
 	lifetime := defaultLifetime
-	if !tok.Expiry.IsZero() {
-		lifetime = tok.Expiry.Sub(obtained)
-	} else {
-		tok.Expiry = obtained.Add(lifetime)
+	switch {
+	case tok.ExpiresIn > 0:
+		lifetime = time.Duration(tok.ExpiresIn) * time.Second
+	case !tok.Expiry.IsZero():
+		lifetime = tok.Expiry.Sub(time.Now())
 	}
+	tok.Expiry = obtained.Add(lifetime)
 	c.tok = tok
 	c.renewAt = tok.Expiry.Add(-renewalMargin(lifetime))
 	c.status.Renewals++

@@ -79,6 +79,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		demoImages = fake.ImageHandler()
 		apiURL, tokenURL = fake.APIURL(), fake.TokenURL()
 		clientID, clientSecret = spencertest.ClientID, spencertest.ClientSecret
+		spencer.AuthStyle, spencer.TokenAuth = spencertest.StyleForm.String(), "body"
 		log.Warn("DEMO MODE: showing sample news from a built-in fake Spencer, not your organisation's; set spencer.demo = false and credentials for real news",
 			slog.String("fake_spencer", fake.URL))
 	}
@@ -91,6 +92,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Timeout:      spencer.RequestTimeout.Duration,
 		UserAgent:    "spencer-signage/" + buildVersion(),
 		Logger:       log,
+		AuthStyle:    spencer.AuthStyle,
+		TokenAuth:    spencer.TokenAuth,
+		RefreshToken: spencer.RefreshToken,
+		StateDir:     cfg.Server.DataDir,
 	})
 	if err != nil {
 		ln.Close()

@@ -45,19 +45,23 @@ type Server struct {
 	srv *http.Server
 	ln  net.Listener
 
-	mu           sync.Mutex
-	clientID     string
-	clientSecret string
-	lifetime     time.Duration
-	lifetimeForm string               // "number", "string" or "omit"
-	tokens       map[string]time.Time // access token -> expiry
-	publications map[string][]byte    // userlist id -> body
-	fault        Fault
-	now          func() time.Time
-	images       map[string]image
-	imageBase    string
-	stopDemo     chan struct{}
+	mu             sync.Mutex
+	clientID       string
+	clientSecret   string
+	lifetime       time.Duration
+	lifetimeForm   string               // "number", "string" or "omit"
+	tokens         map[string]time.Time // access token -> expiry
+	publications   map[string][]byte    // userlist id -> body
+	fault          Fault
+	now            func() time.Time
+	images         map[string]image
+	imageBase      string
+	stopDemo       chan struct{}
+	style          TokenStyle
+	requireBasic   bool
+	refreshCurrent string
 
+	altAPIRequests      atomic.Int64
 	tokenRequests       atomic.Int64
 	tokenRejects        atomic.Int64
 	publicationRequests atomic.Int64
@@ -93,6 +97,7 @@ func Start(addr string) (*Server, error) {
 		clientSecret: ClientSecret,
 		lifetime:     time.Hour,
 		lifetimeForm: "number",
+		style:        StyleForm,
 		tokens:       map[string]time.Time{},
 		publications: map[string][]byte{},
 		images:       map[string]image{},
@@ -101,6 +106,10 @@ func Start(addr string) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /auth/oauth2/realms/root/realms/{customer}/access_token", s.handleToken)
 	mux.HandleFunc("GET "+apiPrefix+"/agent/integration/api/v1/news/user-lists/{id}/publications", s.handlePublications)
+	mux.HandleFunc("GET "+altAPIPrefix+"/agent/integration/api/v1/news/user-lists/{id}/publications", func(w http.ResponseWriter, r *http.Request) {
+		s.altAPIRequests.Add(1)
+		s.handlePublications(w, r)
+	})
 	mux.HandleFunc("GET /images/{name}", s.handleImage)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go s.srv.Serve(ln) //nolint:errcheck // ends with Close
@@ -216,52 +225,76 @@ func (s *Server) LastUserAgent() string {
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	s.tokenRequests.Add(1)
 	s.mu.Lock()
-	fault := s.fault
+	fault, style, basicOnly := s.fault, s.style, s.requireBasic
 	s.mu.Unlock()
+	reject := func(status int, code, desc string) {
+		s.tokenRejects.Add(1)
+		writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+	}
 	if fault.TokenDown {
 		s.tokenRejects.Add(1)
 		hijackAndClose(w)
 		return
 	}
 	if fault.TokenStatus != 0 {
-		s.tokenRejects.Add(1)
-		writeJSON(w, fault.TokenStatus, map[string]string{"error": "temporarily_unavailable", "error_description": "the identity service is unavailable"})
+		reject(fault.TokenStatus, "temporarily_unavailable", "the identity service is unavailable")
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.tokenRejects.Add(1)
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
+	req, err := readTokenRequest(r, style)
+	if err != nil {
+		reject(http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
-	if r.PostForm.Get("grant_type") != "client_credentials" {
-		s.tokenRejects.Add(1)
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "error_description": "grant_type must be client_credentials"})
-		return
-	}
-	id, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	if u, p, ok := r.BasicAuth(); ok {
-		id, secret = u, p
+		if req.clientID != "" || req.clientSecret != "" {
+			reject(http.StatusBadRequest, "invalid_request", "client credentials given twice")
+			return
+		}
+		req.clientID, req.clientSecret = u, p
+	} else if basicOnly {
+		reject(http.StatusUnauthorized, "invalid_client", "client authentication must use HTTP Basic")
+		return
+	}
+	if want := style.grantType(); req.grantType != want {
+		reject(http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf("grant_type must be %q", want))
+		return
 	}
 	s.mu.Lock()
-	good := id == s.clientID && secret == s.clientSecret
+	good := req.clientID == s.clientID && req.clientSecret == s.clientSecret
+	refreshOK := style != StyleRefreshTokenJSON || (req.refreshToken != "" && req.refreshToken == s.refreshCurrent)
 	s.mu.Unlock()
 	if !good {
-		s.tokenRejects.Add(1)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client", "error_description": "Client authentication failed"})
+		reject(http.StatusUnauthorized, "invalid_client", "Client authentication failed")
 		return
 	}
-	writeJSON(w, http.StatusOK, s.issue())
+	if !refreshOK {
+		reject(http.StatusBadRequest, "invalid_grant", "the refresh token is invalid or was already used")
+		return
+	}
+	writeJSON(w, http.StatusOK, s.issue(style))
 }
 
-// issue makes a new token and the answer that carries it.
-func (s *Server) issue() map[string]any {
+// issue makes a new token and the answer that carries it, as the style's vendor writes it.
+func (s *Server) issue(style TokenStyle) map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tok := "at-" + randomHex(16)
 	s.tokens[tok] = s.now().Add(s.lifetime)
 	answer := map[string]any{"access_token": tok, "token_type": "Bearer", "scope": "news"}
 	secs := int64(s.lifetime / time.Second)
-	switch s.lifetimeForm {
+	form := s.lifetimeForm
+	switch style {
+	case StyleJSONNoGrant:
+		// SpringCM: lower-case bearer, the lifetime as a string, and the API host to use.
+		answer["token_type"] = "bearer"
+		answer["api_base_url"] = s.URL + altAPIPrefix
+		form = "string"
+	case StyleRefreshTokenJSON:
+		// Spiro: a new refresh token with every access token; the old one is dead.
+		s.refreshCurrent = "rt-" + randomHex(16)
+		answer["refresh_token"] = s.refreshCurrent
+	}
+	switch form {
 	case "string":
 		answer["expires_in"] = fmt.Sprint(secs)
 	case "omit":
