@@ -31,6 +31,7 @@ type env struct {
 	client *spencerclient.Client
 	srv    *server.Server
 	cfg    server.Config
+	opts   server.Options // extra options for the next start
 	base   string
 	logs   *logBuffer
 	closed bool
@@ -84,12 +85,9 @@ func (e *env) start(addr ...string) {
 		e.t.Fatal(err)
 	}
 	e.client = client
-	e.srv = server.New(e.cfg, server.Options{
-		Source:      client,
-		TokenStatus: client.TokenStatus,
-		Version:     "test",
-		Logger:      e.logger(),
-	})
+	opts := e.opts
+	opts.Source, opts.TokenStatus, opts.Version, opts.Logger = client, client.TokenStatus, "test", e.logger()
+	e.srv = server.New(e.cfg, opts)
 	listen := "127.0.0.1:0"
 	if len(addr) > 0 {
 		listen = addr[0]

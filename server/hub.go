@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -30,6 +31,10 @@ type Hub struct {
 
 	reloadMsg    *websocket.PreparedMessage
 	goingAwayMsg []byte
+
+	broadcasts atomic.Int64 // changes fanned out
+	dropped    atomic.Int64 // screens whose write stalled or failed
+	connects   atomic.Int64
 }
 
 // NewHub returns an empty hub with the given limits (0: none).
@@ -92,6 +97,9 @@ func (h *Hub) Register(s *Screen) error {
 		h.lists[s.UserlistID] = set
 	}
 	set[s] = struct{}{}
+	h.connects.Add(1)
+	h.log.Info("screen connected", slog.String("screen", s.ID), slog.String("userlist", s.UserlistID),
+		slog.String("address", s.Addr), slog.String("user_agent", s.UserAgent))
 	return nil
 }
 
@@ -108,6 +116,8 @@ func (h *Hub) Unregister(s *Screen) {
 		delete(h.lists, s.UserlistID)
 	}
 	h.release(s.Addr)
+	h.log.Info("screen disconnected", slog.String("screen", s.ID), slog.String("userlist", s.UserlistID),
+		slog.String("address", s.Addr), slog.Duration("connected_for", time.Since(s.ConnectedAt).Round(time.Second)))
 }
 
 // screensOf copies the screen list of a userlist ("" for all).
@@ -147,6 +157,7 @@ func (h *Hub) Total() int {
 
 // Deck sends c's deck to every screen of its userlist, in each screen's language.
 func (h *Hub) Deck(c *Content) {
+	h.broadcasts.Add(1)
 	for _, s := range h.screensOf(c.UserlistID) {
 		s.sendDeck(c.DeckMessage(s.Lang), c.Version)
 	}
@@ -155,6 +166,7 @@ func (h *Hub) Deck(c *Content) {
 // Status tells every screen of c's userlist whether upstream is failing.
 func (h *Hub) Status(c *Content) {
 	pm := statusPrepared(c)
+	h.broadcasts.Add(1)
 	for _, s := range h.screensOf(c.UserlistID) {
 		s.sendStatus(pm)
 	}

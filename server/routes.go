@@ -12,7 +12,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.securityHeaders)
+	e.Use(s.logRequests, s.metrics.countRequests, s.securityHeaders)
 
 	e.GET("/", s.handleIndex)
 	e.GET("/healthz", s.handleHealthz)
@@ -36,5 +36,17 @@ func (s *Server) routes() *echo.Echo {
 	api.GET("/feed.rss", s.handleFeed(feedRSS))
 	api.GET("/feed.atom", s.handleFeed(feedAtom))
 	api.OPTIONS("/*", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+
+	admin := e.Group("", s.requireAdmin)
+	admin.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
+	admin.GET("/admin", s.handleAdmin)
+	admin.GET("/admin/status.json", s.handleAdminStatus)
+	admin.POST("/admin/reload", s.handleAdminReload)
+	admin.POST("/admin/fetch", s.handleAdminFetch)
+
+	s.metrics.routes = map[string]bool{}
+	for _, r := range e.Routes() {
+		s.metrics.routes[r.Path] = true
+	}
 	return e
 }

@@ -2,6 +2,9 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,6 +45,7 @@ type Screen struct {
 	closing sync.Once
 
 	lastSeen atomic.Int64 // unix nanoseconds of the last message or pong
+	lastBeat atomic.Int64 // unix nanoseconds of the last heartbeat (0: none yet)
 	version  atomic.Pointer[string]
 	viewport atomic.Pointer[string]
 	beats    atomic.Int64
@@ -58,7 +62,10 @@ type ScreenInfo struct {
 	Viewport    string    `json:"viewport,omitempty"`
 	ConnectedAt time.Time `json:"connected_since"`
 	LastSeen    time.Time `json:"last_seen"`
-	Heartbeats  int64     `json:"heartbeats"`
+	// LastHeartbeat is when the page last reported; a tab whose script hangs keeps
+	// answering pings, so only heartbeats say that a screen is alive.
+	LastHeartbeat time.Time `json:"last_heartbeat"`
+	Heartbeats    int64     `json:"heartbeats"`
 }
 
 func newScreen(hub *Hub, conn *websocket.Conn, id, userlist, lang, addr, ua, version string) *Screen {
@@ -90,6 +97,9 @@ func (s *Screen) Info() ScreenInfo {
 		ConnectedAt: s.ConnectedAt,
 		LastSeen:    time.Unix(0, s.lastSeen.Load()),
 		Heartbeats:  s.beats.Load(),
+	}
+	if b := s.lastBeat.Load(); b != 0 {
+		info.LastHeartbeat = time.Unix(0, b)
 	}
 	if v := s.version.Load(); v != nil {
 		info.Version = *v
@@ -199,7 +209,15 @@ func (s *Screen) writePump() {
 
 func (s *Screen) write(pm *websocket.PreparedMessage) bool {
 	s.conn.SetWriteDeadline(time.Now().Add(writeWait)) //nolint:errcheck // the write reports it
-	return s.conn.WritePreparedMessage(pm) == nil
+	if err := s.conn.WritePreparedMessage(pm); err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			s.hub.dropped.Add(1) // a slow screen, not one that went away
+			s.hub.log.Warn("slow screen dropped", slog.String("screen", s.ID), slog.String("address", s.Addr))
+		}
+		return false
+	}
+	return true
 }
 
 // clientMessage is what a screen sends: a heartbeat with the version and viewport it shows.
@@ -242,6 +260,7 @@ func (s *Screen) receive(kind int, msg []byte) {
 		return
 	}
 	s.beats.Add(1)
+	s.lastBeat.Store(time.Now().UnixNano())
 	if m.Version != "" && len(m.Version) <= 64 {
 		v := m.Version
 		s.version.Store(&v)

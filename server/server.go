@@ -29,6 +29,8 @@ type Options struct {
 	Logger      *slog.Logger
 	Demo        bool
 	DemoImages  http.Handler // demo mode: the fake's images, served at DemoImagesPath
+	// HeartbeatInterval is how often screens send a heartbeat (30 s; tests shorten it).
+	HeartbeatInterval time.Duration
 }
 
 // DemoImagesPath is where demo mode serves the sample news' images from our own origin,
@@ -49,6 +51,9 @@ type Server struct {
 	build  string
 	names  map[string]string
 
+	metrics   *metrics
+	csrf      string        // token of the admin actions
+	heartbeat time.Duration // how often screens report; two missed and a screen is offline
 	upgrader  websocket.Upgrader
 	screenSeq atomic.Int64
 	ln        net.Listener
@@ -61,12 +66,17 @@ func New(cfg Config, opts Options) *Server {
 		opts.Logger = slog.Default()
 	}
 	s := &Server{
-		cfg:      cfg,
-		opts:     opts,
-		log:      opts.Logger,
-		static:   static.New(),
-		names:    map[string]string{},
-		serveErr: make(chan error, 1),
+		cfg:       cfg,
+		opts:      opts,
+		log:       opts.Logger,
+		static:    static.New(),
+		names:     map[string]string{},
+		serveErr:  make(chan error, 1),
+		csrf:      newCSRFToken(),
+		heartbeat: 30 * time.Second,
+	}
+	if opts.HeartbeatInterval > 0 {
+		s.heartbeat = opts.HeartbeatInterval
 	}
 	for _, ul := range cfg.Screens.Userlists {
 		s.names[ul.ID] = ul.Name
@@ -77,9 +87,11 @@ func New(cfg Config, opts Options) *Server {
 		ScreenJS: s.static.Path("screen.js"),
 		EmbedJS:  s.static.Path("embed.js"),
 		IndexJS:  s.static.Path("index.js"),
+		AdminJS:  s.static.Path("admin.js"),
 	}
 	s.hub = NewHub(cfg.Server.MaxScreens, cfg.Server.MaxScreensPerAddress, s.log)
-	s.poller = NewPoller(opts.Source, s.hub, PollerConfig{
+	s.metrics = newMetrics(s)
+	s.poller = NewPoller(measuredSource{src: opts.Source, m: s.metrics}, s.hub, PollerConfig{
 		Interval:  cfg.Spencer.PollInterval.Duration,
 		IdleAfter: cfg.Screens.IdleAfter.Duration,
 		// A fetch may need a token renewal, the request, a renewal after a 401 and a retry.

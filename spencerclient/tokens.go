@@ -82,7 +82,7 @@ func (c *tokenCache) Token() (*oauth2.Token, error) {
 	case tok.ExpiresIn > 0:
 		lifetime = time.Duration(tok.ExpiresIn) * time.Second
 	case !tok.Expiry.IsZero():
-		lifetime = tok.Expiry.Sub(time.Now())
+		lifetime = time.Until(tok.Expiry)
 	}
 	tok.Expiry = obtained.Add(lifetime)
 	c.tok = tok

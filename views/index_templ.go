@@ -39,7 +39,7 @@ func Index(p IndexPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<body class=\"page index-page\"><main class=\"page-main\"><header class=\"page-header\"><h1><span class=\"brand-dot\"></span>Spencer signage</h1><p>Your organisation's news from Spencer on lobby screens, intranet pages and feed readers.</p></header>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<body class=\"page index-page\"><main class=\"page-main\"><header class=\"page-header\"><h1><span class=\"brand-dot\"></span>Spencer signage</h1><p>Your organisation's news from Spencer on lobby screens, intranet pages and feed readers. <a href=\"/admin\">Status of screens and Spencer</a></p></header>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

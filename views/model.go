@@ -64,6 +64,7 @@ type Assets struct {
 	ScreenJS string
 	EmbedJS  string
 	IndexJS  string
+	AdminJS  string
 }
 
 // ScreenPage is the full-screen kiosk page.
@@ -115,4 +116,46 @@ type ErrorPage struct {
 	Title   string
 	Message string
 	Assets  Assets
+}
+
+// AdminPage is the operator's status page.
+type AdminPage struct {
+	Assets    Assets
+	CSRF      string // token every action must carry
+	Version   string
+	Now       time.Time
+	Upstream  string // "answering", or the reason it is not
+	Token     *AdminToken
+	Userlists []AdminUserlist
+	Screens   []AdminScreen
+	BaseURL   string
+}
+
+// AdminToken describes the access token, never showing it.
+type AdminToken struct {
+	ExpiresAt time.Time
+	Renewals  int64
+	Failures  int64
+	LastError string
+}
+
+// AdminUserlist is one polled userlist on the status page.
+type AdminUserlist struct {
+	ID, Name   string
+	Configured bool
+	Items      int
+	Version    string
+	LastFetch  time.Time
+	NextFetch  time.Time
+	LastError  string
+	StaleSince time.Time
+	Unknown    bool
+	Screens    int
+}
+
+// AdminScreen is one connected screen on the status page.
+type AdminScreen struct {
+	ID, Userlist, Address, UserAgent, Viewport, Version string
+	ConnectedAt, LastSeen                               time.Time
+	Online                                              bool
 }

@@ -1,0 +1,204 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/spencer-signage/signage/spencerclient"
+)
+
+// metrics holds the server's Prometheus series in a registry of its own (no global state).
+type metrics struct {
+	reg *prometheus.Registry
+
+	upstreamRequests *prometheus.CounterVec
+	upstreamLatency  prometheus.Histogram
+	httpRequests     *prometheus.CounterVec
+	routes           map[string]bool // registered route templates; anything else is "unmatched"
+}
+
+func newMetrics(s *Server) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		upstreamRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "signage_upstream_requests_total",
+			Help: "Publications requests to Spencer by outcome.",
+		}, []string{"outcome"}),
+		upstreamLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "signage_upstream_request_seconds",
+			Help:    "Time a publications fetch took, token renewal and retry included.",
+			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+		}),
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "signage_http_requests_total",
+			Help: "HTTP requests by route template and status.",
+		}, []string{"route", "status"}),
+	}
+	hub := s.hub
+	m.reg.MustRegister(m.upstreamRequests, m.upstreamLatency, m.httpRequests,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&stateCollector{s: s},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signage_broadcasts_total", Help: "Deck and status changes fanned out to the screens of a userlist."},
+			func() float64 { return float64(hub.broadcasts.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signage_screens_dropped_total", Help: "Screens dropped because a write to them stalled or failed."},
+			func() float64 { return float64(hub.dropped.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signage_screen_connects_total", Help: "WebSocket connections of screens."},
+			func() float64 { return float64(hub.connects.Load()) }),
+	)
+	if ts := s.opts.TokenStatus; ts != nil {
+		m.reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signage_token_renewals_total", Help: "Access tokens obtained."},
+				func() float64 { return float64(ts().Renewals) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signage_token_failures_total", Help: "Failed token requests."},
+				func() float64 { return float64(ts().Failures) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "signage_token_expiry_seconds", Help: "Seconds until the access token expires."},
+				func() float64 {
+					if exp := ts().ExpiresAt; !exp.IsZero() {
+						return time.Until(exp).Seconds()
+					}
+					return 0
+				}),
+		)
+	}
+	if sk, ok := s.opts.Source.(interface{ SkippedTotal() int64 }); ok {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "signage_publications_skipped_total",
+			Help: "Publications skipped for having neither title nor body.",
+		}, func() float64 { return float64(sk.SkippedTotal()) }))
+	}
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// stateCollector reads the per-userlist state at scrape time, so the poller and hub need
+// no bookkeeping for it. Only configured userlists are labels of their own; on-demand
+// ones are summed under "other", so a stranger cannot grow the series.
+type stateCollector struct{ s *Server }
+
+var (
+	descItems   = prometheus.NewDesc("signage_userlist_items", "Items shown per userlist.", []string{"userlist"}, nil)
+	descStale   = prometheus.NewDesc("signage_userlist_stale_seconds", "Seconds since upstream started failing for a userlist (0 when fresh).", []string{"userlist"}, nil)
+	descScreens = prometheus.NewDesc("signage_screens_connected", "Screens connected per userlist.", []string{"userlist"}, nil)
+	descActive  = prometheus.NewDesc("signage_userlists_active", "Userlists being polled.", nil, nil)
+)
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descItems
+	ch <- descStale
+	ch <- descScreens
+	ch <- descActive
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	items, stale, screens := map[string]float64{}, map[string]float64{}, map[string]float64{}
+	for _, ul := range c.s.poller.Userlists() {
+		label := "other"
+		if ul.Configured {
+			label = ul.ID
+		}
+		if ct := ul.Content(); ct != nil {
+			items[label] += float64(len(ct.Items))
+		}
+		if since := ul.Status().StaleSince; !since.IsZero() {
+			stale[label] = max(stale[label], time.Since(since).Seconds())
+		} else if _, ok := stale[label]; !ok {
+			stale[label] = 0
+		}
+		screens[label] += float64(c.s.hub.Screens(ul.ID))
+	}
+	for l, v := range items {
+		ch <- prometheus.MustNewConstMetric(descItems, prometheus.GaugeValue, v, l)
+	}
+	for l, v := range stale {
+		ch <- prometheus.MustNewConstMetric(descStale, prometheus.GaugeValue, v, l)
+	}
+	for l, v := range screens {
+		ch <- prometheus.MustNewConstMetric(descScreens, prometheus.GaugeValue, v, l)
+	}
+	ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, float64(len(c.s.poller.Userlists())))
+}
+
+// measuredSource counts every fetch by outcome and times it.
+type measuredSource struct {
+	src Source
+	m   *metrics
+}
+
+func (ms measuredSource) Publications(ctx context.Context, id string) ([]spencerclient.Item, error) {
+	start := time.Now()
+	items, err := ms.src.Publications(ctx, id)
+	ms.m.upstreamLatency.Observe(time.Since(start).Seconds())
+	ms.m.upstreamRequests.WithLabelValues(outcome(err)).Inc()
+	return items, err
+}
+
+// outcome names an upstream result for a metric label.
+func outcome(err error) string {
+	var (
+		te *spencerclient.TokenError
+		se *spencerclient.StatusError
+		ue *spencerclient.UnauthorizedError
+		de *spencerclient.DecodeError
+		tl *spencerclient.TooLargeError
+	)
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, spencerclient.ErrNotFound):
+		return "not_found"
+	case errors.As(err, &te):
+		return "token_error"
+	case errors.As(err, &ue):
+		return "unauthorized"
+	case errors.As(err, &se):
+		return "status"
+	case errors.As(err, &de):
+		return "decode"
+	case errors.As(err, &tl):
+		return "too_large"
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return "timeout"
+	}
+	return "error"
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// countRequests counts requests by route template (never the raw path: ids would make
+// a series each) and status.
+func (m *metrics) countRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		status := c.Response().Status
+		if err != nil {
+			status = http.StatusInternalServerError
+			var he *httpError
+			var ee *echo.HTTPError
+			if errors.As(err, &he) {
+				status = he.status
+			} else if errors.As(err, &ee) {
+				status = ee.Code
+			}
+		}
+		route := c.Path()
+		if !m.routes[route] {
+			route = "unmatched"
+		}
+		m.httpRequests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+		return err
+	}
+}
