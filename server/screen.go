@@ -26,6 +26,7 @@ const (
 // dropped only when a write stalls for writeWait.
 type Screen struct {
 	ID          string
+	SID         string // stable across reloads and reconnects, kept by the page
 	UserlistID  string
 	Lang        string
 	Addr        string
@@ -54,6 +55,7 @@ type Screen struct {
 // ScreenInfo describes a screen for /admin.
 type ScreenInfo struct {
 	ID          string    `json:"id"`
+	SID         string    `json:"sid,omitempty"` // the id the page keeps across reloads`
 	UserlistID  string    `json:"userlist"`
 	Addr        string    `json:"address"`
 	UserAgent   string    `json:"user_agent"`
@@ -90,6 +92,7 @@ func newScreen(hub *Hub, conn *websocket.Conn, id, userlist, lang, addr, ua, ver
 func (s *Screen) Info() ScreenInfo {
 	info := ScreenInfo{
 		ID:          s.ID,
+		SID:         s.SID,
 		UserlistID:  s.UserlistID,
 		Addr:        s.Addr,
 		UserAgent:   s.UserAgent,

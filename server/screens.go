@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,9 @@ import (
 
 	"github.com/spencer-signage/signage/views"
 )
+
+// sidPattern is what a screen's stable id may look like.
+var sidPattern = regexp.MustCompile(`^[A-Za-z0-9-]{8,64}$`)
 
 // firstFetchWait bounds how long a page waits for the first answer about a userlist
 // nobody asked for before; after it the page shows "waiting for news" and goes live.
@@ -173,6 +177,9 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 	opts := s.pageOptions(c)
 	id := fmt.Sprintf("s%d", s.screenSeq.Add(1))
 	scr := newScreen(s.hub, conn, id, ul.ID, opts.Lang, addr, truncate(r.UserAgent(), 256), truncate(q.Get("v"), 64))
+	if sid := q.Get("sid"); sidPattern.MatchString(sid) {
+		scr.SID = sid
+	}
 	if err := s.hub.Register(scr); err != nil {
 		s.hub.Release(addr)
 		conn.Close()

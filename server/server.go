@@ -31,6 +31,8 @@ type Options struct {
 	DemoImages  http.Handler // demo mode: the fake's images, served at DemoImagesPath
 	// HeartbeatInterval is how often screens send a heartbeat (30 s; tests shorten it).
 	HeartbeatInterval time.Duration
+	// AlertCheckInterval is how often alerts are evaluated (15 s; tests shorten it).
+	AlertCheckInterval time.Duration
 }
 
 // DemoImagesPath is where demo mode serves the sample news' images from our own origin,
@@ -52,6 +54,7 @@ type Server struct {
 	names  map[string]string
 
 	metrics   *metrics
+	alerts    *alerter      // nil without alerts.webhook_url
 	csrf      string        // token of the admin actions
 	heartbeat time.Duration // how often screens report; two missed and a screen is offline
 	upgrader  websocket.Upgrader
@@ -77,6 +80,13 @@ func New(cfg Config, opts Options) *Server {
 	}
 	if opts.HeartbeatInterval > 0 {
 		s.heartbeat = opts.HeartbeatInterval
+	}
+	if cfg.Alerts.WebhookURL != "" {
+		every := 15 * time.Second
+		if opts.AlertCheckInterval > 0 {
+			every = opts.AlertCheckInterval
+		}
+		s.alerts = newAlerter(s, every)
 	}
 	for _, ul := range cfg.Screens.Userlists {
 		s.names[ul.ID] = ul.Name
@@ -137,6 +147,9 @@ func (s *Server) Build() string { return s.build }
 func (s *Server) Open(ln net.Listener) {
 	s.ln = ln
 	s.poller.Start()
+	if s.alerts != nil {
+		s.alerts.start()
+	}
 	go func() {
 		err := s.http.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -156,6 +169,9 @@ func (s *Server) Err() <-chan error { return s.serveErr }
 // the screens with a going-away frame (they reconnect to the next process), stop polling.
 func (s *Server) Close(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
+	if s.alerts != nil {
+		s.alerts.close()
+	}
 	s.hub.Close()
 	s.poller.Stop()
 	return err

@@ -22,6 +22,17 @@
   const POLL_EVERY = 30 * 1000;
   const loadedAt = Date.now();
 
+  // A stable id for this screen, kept across reloads, so that the operator's status page
+  // and alerts recognise it when it comes back.
+  let sid = "";
+  try {
+    sid = localStorage.getItem("signage-sid") || "";
+    if (!/^[A-Za-z0-9-]{8,64}$/.test(sid)) {
+      sid = (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2) + "-" + Date.now());
+      localStorage.setItem("signage-sid", sid);
+    }
+  } catch (e) { /* no storage: the server falls back to address and browser */ }
+
   let version = deckEl.dataset.version || "";
   let index = 0;
   let rotateTimer = 0;
@@ -189,7 +200,7 @@
   // ---- connection ----
   function wsURL() {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    return proto + "//" + location.host + "/screens/" + encodeURIComponent(cfg.userlist) + "/ws" + query({ v: version, b: cfg.build });
+    return proto + "//" + location.host + "/screens/" + encodeURIComponent(cfg.userlist) + "/ws" + query({ v: version, b: cfg.build, sid: sid });
   }
 
   function send(obj) {

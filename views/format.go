@@ -58,7 +58,13 @@ func keyQuery(p IndexPage, sep string) string {
 
 // embedSnippet is the copy-paste iframe and the one-line listener that sizes it.
 func embedSnippet(p IndexPage, id string) string {
-	src := p.BaseURL + "/embed/" + id + keyQuery(p, "?")
+	return iframeSnippet(p.BaseURL, id, keyQuery(p, "?"))
+}
+
+// iframeSnippet is the iframe of a userlist's embed below base, with key (e.g.
+// "?key=YOUR_KEY") appended to its address, and the listener that sizes it.
+func iframeSnippet(base, id, key string) string {
+	src := base + "/embed/" + id + key
 	return `<iframe src="` + src + `" title="News" style="width:100%;border:0;height:420px" loading="lazy"></iframe>
-<script>addEventListener("message",e=>{if(e.data&&e.data.type==="signage-embed-height"){for(const f of document.querySelectorAll('iframe[src^="` + p.BaseURL + `/embed/` + id + `"]'))f.style.height=e.data.height+"px"}})</script>`
+<script>addEventListener("message",e=>{if(e.data&&e.data.type==="signage-embed-height"){for(const f of document.querySelectorAll('iframe[src^="` + base + `/embed/` + id + `"]'))f.style.height=e.data.height+"px"}})</script>`
 }

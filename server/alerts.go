@@ -1,0 +1,220 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Alert is the JSON message posted to alerts.webhook_url: one when something has been
+// wrong for longer than its threshold, and one when it is right again.
+type Alert struct {
+	Event    string    `json:"event"` // screen_offline, screen_recovered, upstream_failing, upstream_recovered
+	Screen   string    `json:"screen,omitempty"`
+	Address  string    `json:"address,omitempty"`
+	Userlist string    `json:"userlist,omitempty"`
+	Name     string    `json:"name,omitempty"`
+	Since    time.Time `json:"since"`
+	At       time.Time `json:"at"`
+	Text     string    `json:"text"` // a line for people (Slack and Teams show "text")
+}
+
+// alerter watches screens and upstream and posts an alert per transition, never a storm:
+// each problem is announced once when it passes its threshold and once when it ends.
+// Posts are retried with backoff, in order, by one sender.
+type alerter struct {
+	s            *Server
+	url          string
+	offlineAfter time.Duration
+	failingAfter time.Duration
+	every        time.Duration
+	client       *http.Client
+
+	mu      sync.Mutex
+	screens map[string]*screenSeen // by the screen's stable id
+	failing bool                   // an upstream outage was announced
+	queue   chan Alert
+	stop    chan struct{}
+	done    sync.WaitGroup
+}
+
+type screenSeen struct {
+	userlist, address string
+	lastOnline        time.Time
+	announced         bool
+}
+
+// maxTrackedScreens bounds the memory of screens seen, should ids churn.
+const maxTrackedScreens = 20000
+
+func newAlerter(s *Server, every time.Duration) *alerter {
+	a := &alerter{
+		s:            s,
+		url:          s.cfg.Alerts.WebhookURL,
+		offlineAfter: s.cfg.Alerts.ScreenOfflineAfter.Duration,
+		failingAfter: s.cfg.Alerts.UpstreamFailingAfter.Duration,
+		every:        every,
+		client:       &http.Client{Timeout: 10 * time.Second},
+		screens:      map[string]*screenSeen{},
+		queue:        make(chan Alert, 256),
+		stop:         make(chan struct{}),
+	}
+	return a
+}
+
+func (a *alerter) start() {
+	a.done.Add(2)
+	go a.watch()
+	go a.send()
+}
+
+func (a *alerter) close() {
+	close(a.stop)
+	a.done.Wait()
+}
+
+func (a *alerter) watch() {
+	defer a.done.Done()
+	t := time.NewTicker(a.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.stop:
+			return
+		case <-t.C:
+			a.check(time.Now())
+		}
+	}
+}
+
+// check compares what is online now with what was, and queues the transitions.
+func (a *alerter) check(now time.Time) {
+	st := a.s.status()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	online := map[string]bool{}
+	for _, sc := range st.Screens {
+		key := sc.SID
+		if key == "" {
+			key = sc.Addr + " " + sc.UserAgent
+		}
+		if !sc.Online {
+			continue
+		}
+		online[key] = true
+		seen := a.screens[key]
+		if seen == nil {
+			if len(a.screens) >= maxTrackedScreens {
+				continue
+			}
+			seen = &screenSeen{}
+			a.screens[key] = seen
+		}
+		seen.userlist, seen.address = sc.UserlistID, sc.Addr
+		if seen.announced {
+			a.enqueue(Alert{Event: "screen_recovered", Screen: key, Address: sc.Addr, Userlist: sc.UserlistID, Since: seen.lastOnline, At: now,
+				Text: fmt.Sprintf("Screen %s (%s) of userlist %s is back online.", key, sc.Addr, sc.UserlistID)})
+			seen.announced = false
+		}
+		seen.lastOnline = now
+	}
+	for key, seen := range a.screens {
+		if online[key] || seen.announced || now.Sub(seen.lastOnline) < a.offlineAfter {
+			continue
+		}
+		seen.announced = true
+		a.enqueue(Alert{Event: "screen_offline", Screen: key, Address: seen.address, Userlist: seen.userlist, Since: seen.lastOnline, At: now,
+			Text: fmt.Sprintf("Screen %s (%s) of userlist %s has been offline since %s.", key, seen.address, seen.userlist, seen.lastOnline.Format(time.RFC3339))})
+	}
+	// Upstream: one outage for the whole of Spencer, however many userlists it hits.
+	var since time.Time
+	var names []string
+	lastErr := ""
+	for _, u := range st.Userlists {
+		if u.StaleSince == nil {
+			continue
+		}
+		if since.IsZero() || u.StaleSince.Before(since) {
+			since = *u.StaleSince
+		}
+		names = append(names, strings.TrimSpace(u.Name+" "+u.ID))
+		lastErr = u.LastError
+	}
+	switch {
+	case !since.IsZero() && now.Sub(since) >= a.failingAfter && !a.failing:
+		a.failing = true
+		a.enqueue(Alert{Event: "upstream_failing", Userlist: strings.Join(names, ", "), Since: since, At: now,
+			Text: fmt.Sprintf("Spencer has been failing since %s for %s: %s. Screens show the last good news.", since.Format(time.RFC3339), strings.Join(names, ", "), lastErr)})
+	case since.IsZero() && a.failing:
+		a.failing = false
+		a.enqueue(Alert{Event: "upstream_recovered", At: now, Text: "Spencer answers again; screens are up to date."})
+	}
+}
+
+func (a *alerter) enqueue(al Alert) {
+	select {
+	case a.queue <- al:
+	default:
+		a.s.log.Warn("alert dropped: the webhook is far behind", slog.String("event", al.Event))
+	}
+}
+
+// send posts the alerts one by one, retrying each with backoff until it is taken.
+func (a *alerter) send() {
+	defer a.done.Done()
+	for {
+		select {
+		case <-a.stop:
+			return
+		case al := <-a.queue:
+			for attempt := 0; ; attempt++ {
+				if err := a.post(al); err == nil {
+					a.s.log.Info("alert sent", slog.String("event", al.Event))
+					break
+				} else {
+					a.s.log.Warn("alert not delivered, will retry", slog.String("event", al.Event), slog.Any("error", err))
+				}
+				if !sleepOrStop(a.stop, jitter(min(time.Second<<min(attempt, 8), 5*time.Minute), 0.5, 1)) {
+					return
+				}
+			}
+		}
+	}
+}
+
+func (a *alerter) post(al Alert) error {
+	b, _ := json.Marshal(al)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("webhook answered %d", resp.StatusCode)
+	}
+	return nil
+}
+
+func sleepOrStop(stop <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-stop:
+		return false
+	case <-t.C:
+		return true
+	}
+}

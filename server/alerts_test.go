@@ -1,0 +1,125 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/spencer-signage/signage/server"
+	"github.com/spencer-signage/signage/spencerclient/spencertest"
+)
+
+// webhook records the alerts it takes; it refuses the first attempt to prove retries.
+type webhook struct {
+	mu       sync.Mutex
+	attempts int
+	alerts   []server.Alert
+}
+
+func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.attempts++
+	if w.attempts == 1 {
+		rw.WriteHeader(http.StatusBadGateway)
+		return
+	}
+	var a server.Alert
+	if err := json.NewDecoder(r.Body).Decode(&a); err != nil {
+		rw.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	w.alerts = append(w.alerts, a)
+}
+
+func (w *webhook) events() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for _, a := range w.alerts {
+		out = append(out, a.Event)
+	}
+	return out
+}
+
+// TestAlerts: one message per outage and one per recovery, for a screen that goes away
+// and comes back and for Spencer failing and answering again; a webhook that fails once
+// gets the message again.
+func TestAlerts(t *testing.T) {
+	hook := &webhook{}
+	hs := httptest.NewServer(hook)
+	defer hs.Close()
+	const beat = 200 * time.Millisecond
+	e := newEnv(t, 100*time.Millisecond, func(c *server.Config) {
+		c.Alerts.WebhookURL = hs.URL
+		c.Alerts.ScreenOfflineAfter = server.Duration{Duration: 600 * time.Millisecond}
+		c.Alerts.UpstreamFailingAfter = server.Duration{Duration: 600 * time.Millisecond}
+	})
+	e.stop()
+	e.opts.HeartbeatInterval = beat
+	e.opts.AlertCheckInterval = 50 * time.Millisecond
+	e.start()
+
+	connect := func() (*websocket.Conn, chan struct{}) {
+		c := e.dial(lobby, "sid=lobby-screen-0001")
+		stop := make(chan struct{})
+		go func() {
+			tk := time.NewTicker(beat / 2)
+			defer tk.Stop()
+			for {
+				c.WriteJSON(map[string]string{"type": "heartbeat", "viewport": "1920x1080"}) //nolint:errcheck
+				select {
+				case <-stop:
+					return
+				case <-tk.C:
+				}
+			}
+		}()
+		return c, stop
+	}
+	c, stop := connect()
+	waitFor(t, 5*time.Second, "the screen online", func() bool {
+		st := e.status()
+		return len(st.Screens) == 1 && st.Screens[0].Online
+	})
+	time.Sleep(200 * time.Millisecond) // the alerter sees it online
+	close(stop)
+	c.Close()
+	waitFor(t, 10*time.Second, "screen_offline", func() bool { return strings.Join(hook.events(), ",") == "screen_offline" })
+	time.Sleep(time.Second) // no storm: nothing more while it stays away
+	if got := hook.events(); len(got) != 1 {
+		t.Fatalf("alerts while the screen stays away: %v", got)
+	}
+	c, stop = connect()
+	defer func() { close(stop); c.Close() }()
+	waitFor(t, 10*time.Second, "screen_recovered", func() bool { return strings.Join(hook.events(), ",") == "screen_offline,screen_recovered" })
+
+	e.fake.SetFault(spencertest.Fault{Status: 503})
+	waitFor(t, 10*time.Second, "upstream_failing", func() bool { return len(hook.events()) == 3 })
+	time.Sleep(time.Second)
+	if got := hook.events(); len(got) != 3 || got[2] != "upstream_failing" {
+		t.Fatalf("alerts during the outage: %v, want one upstream_failing for both userlists", got)
+	}
+	e.fake.SetFault(spencertest.Fault{})
+	waitFor(t, 10*time.Second, "upstream_recovered", func() bool { return len(hook.events()) == 4 })
+	time.Sleep(500 * time.Millisecond)
+	got := hook.events()
+	want := "screen_offline,screen_recovered,upstream_failing,upstream_recovered"
+	if strings.Join(got, ",") != want {
+		t.Errorf("alerts = %v, want %s", got, want)
+	}
+	hook.mu.Lock()
+	defer hook.mu.Unlock()
+	if hook.attempts != 5 {
+		t.Errorf("webhook attempts = %d, want 5 (the first refused and retried)", hook.attempts)
+	}
+	if a := hook.alerts[2]; !strings.Contains(a.Userlist, lobby) || !strings.Contains(a.Userlist, canteen) || a.Text == "" {
+		t.Errorf("upstream alert = %+v", a)
+	}
+}
