@@ -24,6 +24,9 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if status >= 500 {
 			level = slog.LevelWarn
 		}
+		if !s.log.Enabled(c.Request().Context(), level) {
+			return err // the common case: build nothing
+		}
 		s.log.Log(c.Request().Context(), level, "request",
 			slog.String("method", c.Request().Method),
 			slog.String("path", c.Request().URL.Path),

@@ -5,11 +5,19 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/spencer-signage/signage/views"
 )
 
 // feedCacheControl lets intranet proxies and readers reuse a feed briefly, serve it stale
 // while they revalidate, and keep serving it if we fail (RFC 5861).
 const feedCacheControl = "public, max-age=30, stale-while-revalidate=60, stale-if-error=86400"
+
+var (
+	cacheControlHeader = []string{feedCacheControl}
+	varyEncoding       = []string{"Accept-Encoding"}
+	gzipHeader         = []string{"gzip"}
+)
 
 // handleFeed serves the bytes encoded once per change: gzip when the reader accepts it,
 // each encoding with its own strong ETag, 304 when the reader has it.
@@ -34,29 +42,35 @@ func (s *Server) handleFeed(kind feedKind) echo.HandlerFunc {
 			c.Response().Header().Set("Retry-After", "10")
 			return errorf(http.StatusServiceUnavailable, "No answer from Spencer yet for this userlist; try again shortly.")
 		}
-		if ul.Status().Unknown || ct.State == "unknown" {
+		if ct.State == views.DeckUnknown {
 			return errorf(http.StatusNotFound, "Spencer does not know this userlist.")
 		}
 		f, err := ct.Feed(kind, s.baseURL(c))
 		if err != nil {
 			return err
 		}
-		body, etag := f.body, f.etag
+		// Headers are assigned from slices prepared with the bytes: no allocation here.
+		body, etag := f.body, f.etagHeader
 		h := c.Response().Header()
-		h.Set("Vary", "Accept-Encoding")
 		gz := acceptsGzip(c.Request())
 		if gz {
-			body, etag = f.gz, f.gzETag
+			body, etag = f.gz, f.gzETagHeader
 		}
-		h.Set("ETag", etag)
-		h.Set("Cache-Control", feedCacheControl)
-		if etagMatches(c.Request().Header.Get("If-None-Match"), etag) {
+		h["Etag"] = etag
+		h["Cache-Control"] = cacheControlHeader
+		if _, ok := h["Vary"]; !ok {
+			h["Vary"] = varyEncoding
+		}
+		if etagMatches(c.Request().Header.Get("If-None-Match"), etag[0]) {
 			return c.NoContent(http.StatusNotModified)
 		}
 		if gz {
-			h.Set("Content-Encoding", "gzip")
+			h["Content-Encoding"] = gzipHeader
 		}
-		return c.Blob(http.StatusOK, f.contentType, body)
+		h["Content-Type"] = f.contentTypeHeader
+		c.Response().WriteHeader(http.StatusOK)
+		_, err = c.Response().Write(body)
+		return err
 	}
 }
 

@@ -39,9 +39,7 @@ type Content struct {
 // renderedDeck holds the screen and embed fragments of one version, in the default locale
 // and, lazily, in the others asked for.
 type renderedDeck struct {
-	deckHTML  []byte
-	embedHTML []byte
-	deckMsg   *websocket.PreparedMessage
+	def *langDeck // the default locale
 
 	mu    sync.Mutex
 	langs map[string]*langDeck
@@ -168,7 +166,7 @@ func renderDeck(c *Content) (*renderedDeck, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &renderedDeck{deckHTML: ld.deckHTML, embedHTML: ld.embedHTML, deckMsg: ld.deckMsg, langs: map[string]*langDeck{}}, nil
+	return &renderedDeck{def: ld, langs: map[string]*langDeck{}}, nil
 }
 
 func renderLang(c *Content, lang string) (*langDeck, error) {
@@ -194,7 +192,7 @@ func renderLang(c *Content, lang string) (*langDeck, error) {
 // forLang returns the deck in lang, rendering and keeping it on first use. An unknown or
 // malformed lang, or one past the limit, gets the default locale.
 func (c *Content) forLang(lang string) *langDeck {
-	def := &langDeck{deckHTML: c.deck.deckHTML, embedHTML: c.deck.embedHTML, deckMsg: c.deck.deckMsg}
+	def := c.deck.def
 	if lang == "" || lang == c.Locale || !langPattern.MatchString(lang) || !c.hasLang(lang) {
 		return def
 	}

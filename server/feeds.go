@@ -38,14 +38,18 @@ type encodedFeed struct {
 	etag        string
 	gz          []byte
 	gzETag      string
+
+	// the same, as header values, so serving them allocates nothing
+	contentTypeHeader, etagHeader, gzETagHeader []string
 }
 
 // feedCache keeps the encoded feeds of one Content per base URL. With public_url set there
 // is one base; without it the base comes from the request's host, so the number kept is
 // bounded and any beyond it are encoded per request.
 type feedCache struct {
+	entries sync.Map // feedKey -> *encodedFeed; read without a lock on every request
 	mu      sync.Mutex
-	entries map[feedKey]*encodedFeed
+	n       int
 }
 
 type feedKey struct {
@@ -55,22 +59,26 @@ type feedKey struct {
 
 const maxFeedBases = 8
 
-func newFeedCache() *feedCache { return &feedCache{entries: map[feedKey]*encodedFeed{}} }
+func newFeedCache() *feedCache { return &feedCache{} }
 
 // Feed returns c encoded as kind, with links below base.
 func (c *Content) Feed(kind feedKind, base string) (*encodedFeed, error) {
 	key := feedKey{kind, base}
+	if f, ok := c.feeds.entries.Load(key); ok {
+		return f.(*encodedFeed), nil
+	}
 	c.feeds.mu.Lock()
 	defer c.feeds.mu.Unlock()
-	if f, ok := c.feeds.entries[key]; ok {
-		return f, nil
+	if f, ok := c.feeds.entries.Load(key); ok {
+		return f.(*encodedFeed), nil
 	}
 	f, err := encodeFeed(c, kind, base)
 	if err != nil {
 		return nil, err
 	}
-	if len(c.feeds.entries) < 3*maxFeedBases {
-		c.feeds.entries[key] = f
+	if c.feeds.n < 3*maxFeedBases {
+		c.feeds.entries.Store(key, f)
+		c.feeds.n++
 	}
 	return f, nil
 }
@@ -97,13 +105,15 @@ func encodeFeed(c *Content, kind feedKind, base string) (*encodedFeed, error) {
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	zw.Write(body) //nolint:errcheck // a bytes.Buffer does not fail
 	zw.Close()     //nolint:errcheck
-	return &encodedFeed{
+	f := &encodedFeed{
 		contentType: feedContentTypes[kind],
 		body:        body,
 		etag:        strongETag(body),
 		gz:          gz.Bytes(),
 		gzETag:      strongETag(gz.Bytes()),
-	}, nil
+	}
+	f.contentTypeHeader, f.etagHeader, f.gzETagHeader = []string{f.contentType}, []string{f.etag}, []string{f.gzETag}
+	return f, nil
 }
 
 // xmlFeed is c as a gorilla/feeds Feed, for RSS 2.0 and Atom.

@@ -158,8 +158,9 @@ func (h *Hub) Total() int {
 // Deck sends c's deck to every screen of its userlist, in each screen's language.
 func (h *Hub) Deck(c *Content) {
 	h.broadcasts.Add(1)
+	version := &c.Version // shared by every screen's record of what it shows
 	for _, s := range h.screensOf(c.UserlistID) {
-		s.sendDeck(c.DeckMessage(s.Lang), c.Version)
+		s.sendDeck(c.DeckMessage(s.Lang), version)
 	}
 }
 

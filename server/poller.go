@@ -64,7 +64,7 @@ type Poller struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	lists map[string]*Userlist
 
 	answered atomic.Bool // upstream answered at least once
@@ -105,15 +105,15 @@ func (p *Poller) Stop() {
 
 // Get returns the userlist if it is being polled, else nil. It does not count as a read.
 func (p *Poller) Get(id string) *Userlist {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	return p.lists[id]
 }
 
 // Userlists returns the active userlists.
 func (p *Poller) Userlists() []*Userlist {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	out := make([]*Userlist, 0, len(p.lists))
 	for _, ul := range p.lists {
 		out = append(out, ul)
@@ -128,6 +128,9 @@ func (p *Poller) Read(id string) *Userlist {
 	name, configured := p.cfg.Names[id]
 	if !configured {
 		p.activity.SetDefault(id, struct{}{})
+	}
+	if ul := p.Get(id); ul != nil {
+		return ul // the common case: a read lock only
 	}
 	return p.activate(id, name, configured)
 }

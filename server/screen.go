@@ -113,11 +113,11 @@ func (s *Screen) Info() ScreenInfo {
 	return info
 }
 
-func (s *Screen) sendDeck(pm *websocket.PreparedMessage, version string) {
+func (s *Screen) sendDeck(pm *websocket.PreparedMessage, version *string) {
 	s.mu.Lock()
 	s.deck = pm
 	s.mu.Unlock()
-	s.version.Store(&version)
+	s.version.Store(version)
 	s.notify()
 }
 

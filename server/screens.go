@@ -190,7 +190,7 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 		scr.sendReload()
 	case ct != nil:
 		if ct.Version != q.Get("v") {
-			scr.sendDeck(ct.DeckMessage(opts.Lang), ct.Version)
+			scr.sendDeck(ct.DeckMessage(opts.Lang), &ct.Version)
 		}
 		if ct.Stale {
 			scr.sendStatus(statusPrepared(ct))

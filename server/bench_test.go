@@ -1,0 +1,102 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spencer-signage/signage/spencerclient"
+	"github.com/spencer-signage/signage/views"
+)
+
+func benchItems(n int) []spencerclient.Item {
+	items := make([]spencerclient.Item, n)
+	for i := range items {
+		items[i] = spencerclient.Item{
+			ID: fmt.Sprintf("p%d", i), Title: fmt.Sprintf("News item %d about the canteen", i),
+			BodyHTML:  "<p>" + strings.Repeat("The canteen reopens on Monday with a new menu. ", 15) + "</p>",
+			Link:      fmt.Sprintf("https://intranet.example.com/news/%d", i),
+			ImageURL:  fmt.Sprintf("https://img.example.com/%d.jpg", i),
+			Published: time.Date(2026, 11, 1+i%28, 9, 0, 0, 0, time.UTC), Author: "Comms",
+			Raw: []byte(`{"id":"x"}`),
+		}
+	}
+	return items
+}
+
+// BenchmarkBuildContent is the work done once per change: hashing, rendering the deck
+// and the embed (QR codes included) and preparing the WebSocket message.
+func BenchmarkBuildContent(b *testing.B) {
+	items := benchItems(20)
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := buildContent("3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f", "Lobby", "en-US", items, views.DeckItems, now, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEncodeFeeds is the JSON Feed, RSS and Atom encoding (raw and gzip), also once
+// per change.
+func BenchmarkEncodeFeeds(b *testing.B) {
+	now := time.Now()
+	c, err := buildContent("3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f", "Lobby", "en-US", benchItems(20), views.DeckItems, now, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, k := range []feedKind{feedJSON, feedRSS, feedAtom} {
+			if _, err := encodeFeed(c, k, "https://signage.example.com"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkHubBroadcast hands one prepared deck to 1,000 screens: the broadcast's own
+// cost, without the network writes (each screen's writer does those).
+func BenchmarkHubBroadcast(b *testing.B) {
+	hub := NewHub(0, 0, slog.New(slog.DiscardHandler))
+	for i := range 1000 {
+		s := newScreen(hub, nil, fmt.Sprint(i), "u", "", "127.0.0.1", "ua", "")
+		hub.Reserve(s.Addr) //nolint:errcheck
+		hub.Register(s)     //nolint:errcheck
+	}
+	now := time.Now()
+	c, err := buildContent("u", "Lobby", "en-US", benchItems(20), views.DeckItems, now, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		hub.Deck(c)
+	}
+}
+
+// BenchmarkFeedHandler serves /api/feed.json through the whole echo stack.
+func BenchmarkFeedHandler(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Screens.Userlists = []UserlistConfig{{ID: "3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f", Name: "Lobby"}}
+	cfg.Screens.DefaultUserlist = "3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f"
+	cfg.Server.DataDir = ""
+	s := New(cfg, Options{Source: staticSource(benchItems(20)), Logger: slog.New(slog.DiscardHandler)})
+	s.poller.Start()
+	defer s.poller.Stop()
+	ul := s.poller.Get("3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f")
+	<-ul.Ready()
+	h := s.Handler()
+	req := httptest.NewRequest("GET", "/api/feed.json", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+	}
+}
