@@ -17,7 +17,8 @@ import (
 // (unix ns) at which each screen received the next deck.
 func runClients(n int, url string) error {
 	conns := make([]*websocket.Conn, n)
-	dialer := websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 256}
+	// Browsers negotiate permessage-deflate; so do these screens.
+	dialer := websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 256, EnableCompression: true}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 64)
 	errs := make(chan error, n)
