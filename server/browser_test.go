@@ -136,14 +136,23 @@ func eval[T any](t *testing.T, b *browser, expr string) T {
 	return v
 }
 
-// waitJS polls a JavaScript predicate in the page until it is true.
+// waitJS polls a JavaScript predicate in the page until it is true. A navigation in
+// between (a reload) only means asking again.
 func waitJS(t *testing.T, b *browser, timeout time.Duration, what, expr string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, timeout+5*time.Second)
-	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(timeout))); err != nil {
-		t.Fatalf("waiting for %s (%s): %v", what, expr, err)
+	deadline := time.Now().Add(timeout)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		lastErr = err
+		time.Sleep(50 * time.Millisecond)
 	}
+	t.Fatalf("waiting for %s (%s): timed out after %v (last error: %v)", what, expr, timeout, lastErr)
 }
 
 func (b *browser) screenshot(t *testing.T, name string) {
@@ -329,5 +338,34 @@ func TestBrowserScreenOpensWhileServerDown(t *testing.T) {
 			continue
 		}
 		t.Errorf("browser error: %s", msg)
+	}
+}
+
+// TestBrowserAdminReloadsScreens is the operator's walk-through: two screens open, the
+// status page shows both online, the reload button of their userlist reloads them.
+func TestBrowserAdminReloadsScreens(t *testing.T) {
+	e := newEnv(t, time.Minute)
+	screens := []*browser{newBrowser(t, 1280, 720), newBrowser(t, 1280, 720)}
+	for _, b := range screens {
+		b.navigate(t, e.base+"/screens/"+lobby)
+		waitJS(t, b, 10*time.Second, "the WebSocket", `window.__signage && window.__signage.connected()`)
+		eval[bool](t, b, `window.__beforeReload = true`)
+	}
+	admin := newBrowser(t, 1400, 1000)
+	admin.navigate(t, e.base+"/admin")
+	waitJS(t, admin, 15*time.Second, "two online screens on the status page",
+		`document.querySelectorAll('[data-testid=admin-screen][data-online="1"]').length === 2`)
+	admin.screenshot(t, "admin.png")
+	eval[bool](t, admin, `(() => { document.querySelector('tr[data-id="`+lobby+`"] form[action="/admin/reload"] button').click(); return true })()`)
+	for i, b := range screens {
+		waitJS(t, b, 15*time.Second, "the screen to reload", `window.__beforeReload === undefined && !!window.__signage`)
+		if got := eval[string](t, b, `document.querySelector('.slide.is-active [data-testid=slide-title]').textContent`); got != "Town hall on Friday" {
+			t.Errorf("screen %d after reload shows %q", i, got)
+		}
+	}
+	for _, b := range append(screens, admin) {
+		for _, msg := range b.consoleErrors() {
+			t.Errorf("browser error: %s", msg)
+		}
 	}
 }
