@@ -229,6 +229,7 @@ func TestTokenEndpointFailuresAreTypedAndKeepTheSecret(t *testing.T) {
 		{"down", func(f *spencertest.Server) { f.SetFault(spencertest.Fault{TokenDown: true}) }, 0},
 		{"503", func(f *spencertest.Server) { f.SetFault(spencertest.Fault{TokenStatus: 503}) }, 503},
 		{"wrong secret", func(f *spencertest.Server) { f.SetCredentials(spencertest.ClientID, "another-secret") }, 401},
+		{"gateway echoes the secret", func(f *spencertest.Server) { f.SetFault(spencertest.Fault{TokenEcho: true}) }, 401},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := newFake(t)

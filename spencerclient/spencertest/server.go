@@ -36,6 +36,7 @@ type Fault struct {
 	OversizeBody int64         // publications answer 200 with a JSON body of this many bytes
 	TokenStatus  int           // the token endpoint answers with this status
 	TokenDown    bool          // the token endpoint closes the connection without answering
+	TokenEcho    bool          // the token endpoint refuses the client and echoes what it sent (a careless gateway)
 }
 
 // Server is a running fake Spencer.
@@ -243,6 +244,10 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	req, err := readTokenRequest(r, style)
 	if err != nil {
 		reject(http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	if fault.TokenEcho {
+		reject(http.StatusUnauthorized, "invalid_client", fmt.Sprintf("bad credentials %s:%s (refresh %s)", req.clientID, req.clientSecret, req.refreshToken))
 		return
 	}
 	if u, p, ok := r.BasicAuth(); ok {
