@@ -69,7 +69,6 @@ type Poller struct {
 
 	answered atomic.Bool // upstream answered at least once
 	lastErr  atomic.Pointer[string]
-	onChange func(ul *Userlist, c *Content, err error) // optional hook for metrics and logs
 }
 
 // NewPoller returns a poller; Start begins polling.
@@ -314,9 +313,6 @@ func (p *Poller) fetched(ul *Userlist, old *Content, items []spencerclient.Item,
 	if err := p.disk.save(snapshot{UserlistID: ul.ID, FetchedAt: now, Items: items}); err != nil {
 		p.log.Error("snapshot not saved", slog.String("userlist", ul.ID), slog.Any("error", err))
 	}
-	if p.onChange != nil {
-		p.onChange(ul, c, nil)
-	}
 	return jitter(p.cfg.Interval, 0.9, 1.1)
 }
 
@@ -380,9 +376,6 @@ func (p *Poller) failed(ul *Userlist, old *Content, err error, now time.Time) ti
 	ul.markReady()
 	p.log.Warn("upstream failed: serving last good content", slog.String("userlist", ul.ID),
 		slog.Int("failures", failures), slog.Any("error", err))
-	if p.onChange != nil {
-		p.onChange(ul, nil, err)
-	}
 	return backoff(p.cfg.Interval, failures)
 }
 

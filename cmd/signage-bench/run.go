@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -424,7 +423,9 @@ func measureUpstream(e *env, d time.Duration) (pubs, tokens float64) {
 // upstreamRate is the publications rate with n screens of a child process connected.
 func upstreamRate(e *env, n int, exe, ws string) (float64, error) {
 	cmd := exec.Command(exe, "-clients", strconv.Itoa(n), "-ws", ws)
-	stdin, _ := cmd.StdinPipe()
+	if _, err := cmd.StdinPipe(); err != nil { // held open: the clients wait on it
+		return 0, err
+	}
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		return 0, err
@@ -437,7 +438,5 @@ func upstreamRate(e *env, n int, exe, ws string) (float64, error) {
 	rate, _ := measureUpstream(e, 5*time.Second)
 	cmd.Process.Kill() //nolint:errcheck
 	cmd.Wait()         //nolint:errcheck
-	_ = bytes.MinRead
-	_ = stdin
 	return rate, nil
 }
