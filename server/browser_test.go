@@ -3,6 +3,10 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -367,5 +371,36 @@ func TestBrowserAdminReloadsScreens(t *testing.T) {
 		for _, msg := range b.consoleErrors() {
 			t.Errorf("browser error: %s", msg)
 		}
+	}
+}
+
+// TestBrowserScreenBehindProxyThatBlocksWebSockets: behind a proxy that refuses WebSocket
+// upgrades, the screen falls back to polling the deck over HTTP and still gets changes.
+func TestBrowserScreenBehindProxyThatBlocksWebSockets(t *testing.T) {
+	e := newEnv(t, 300*time.Millisecond)
+	target, _ := url.Parse(e.base)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			http.Error(w, "WebSockets are not allowed here", http.StatusForbidden)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+
+	b := newBrowser(t, 1280, 720)
+	b.navigate(t, proxy.URL+"/screens/"+lobby)
+	waitJS(t, b, 20*time.Second, "the polling fallback", `window.__signage && window.__signage.transport() === 'poll'`)
+	e.fake.SetPublications(lobby, []map[string]any{
+		{"id": "p1", "title": "Delivered by polling", "summary": "No WebSocket needed.", "publishedAt": "2026-11-23T09:00:00Z"},
+	})
+	waitJS(t, b, 45*time.Second, "the change through polling", `document.getElementById('deck').textContent.includes('Delivered by polling')`)
+	for _, msg := range b.consoleErrors() {
+		// The refused upgrades are the point of the test.
+		if strings.Contains(msg, "WebSocket") || strings.Contains(msg, "403") {
+			continue
+		}
+		t.Errorf("browser error: %s", msg)
 	}
 }
