@@ -45,7 +45,11 @@ func (s *Server) handleFeed(kind feedKind) echo.HandlerFunc {
 		if ct.State == views.DeckUnknown {
 			return errorf(http.StatusNotFound, "Spencer does not know this userlist.")
 		}
-		f, err := ct.Feed(kind, s.baseURL(c))
+		key := feedKey{kind: kind}
+		if s.cfg.Server.PublicURL == "" {
+			key.https, key.host = c.IsTLS() || c.Scheme() == "https", c.Request().Host
+		}
+		f, err := ct.Feed(key, func() string { return s.baseURL(c) })
 		if err != nil {
 			return err
 		}

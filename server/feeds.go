@@ -52,18 +52,22 @@ type feedCache struct {
 	n       int
 }
 
+// feedKey names an encoding: the kind, and where its links point (the request's scheme
+// and host, or public_url when that is set, in which case host is "").
 type feedKey struct {
-	kind feedKind
-	base string
+	kind  feedKind
+	https bool
+	host  string
 }
 
 const maxFeedBases = 8
 
 func newFeedCache() *feedCache { return &feedCache{} }
 
-// Feed returns c encoded as kind, with links below base.
-func (c *Content) Feed(kind feedKind, base string) (*encodedFeed, error) {
-	key := feedKey{kind, base}
+// Feed returns c encoded as kind, with links below base(), which is asked for only when
+// this encoding is not kept yet.
+func (c *Content) Feed(key feedKey, base func() string) (*encodedFeed, error) {
+	kind := key.kind
 	if f, ok := c.feeds.entries.Load(key); ok {
 		return f.(*encodedFeed), nil
 	}
@@ -72,7 +76,7 @@ func (c *Content) Feed(kind feedKind, base string) (*encodedFeed, error) {
 	if f, ok := c.feeds.entries.Load(key); ok {
 		return f.(*encodedFeed), nil
 	}
-	f, err := encodeFeed(c, kind, base)
+	f, err := encodeFeed(c, kind, base())
 	if err != nil {
 		return nil, err
 	}

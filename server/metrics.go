@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -23,6 +24,12 @@ type metrics struct {
 	upstreamLatency  prometheus.Histogram
 	httpRequests     *prometheus.CounterVec
 	routes           map[string]bool // registered route templates; anything else is "unmatched"
+	requestCounters  sync.Map        // routeStatus -> prometheus.Counter, so counting allocates nothing
+}
+
+type routeStatus struct {
+	route  string
+	status int
 }
 
 func newMetrics(s *Server) *metrics {
@@ -198,7 +205,12 @@ func (m *metrics) countRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if !m.routes[route] {
 			route = "unmatched"
 		}
-		m.httpRequests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+		key := routeStatus{route, status}
+		ctr, ok := m.requestCounters.Load(key)
+		if !ok {
+			ctr, _ = m.requestCounters.LoadOrStore(key, m.httpRequests.WithLabelValues(route, strconv.Itoa(status)))
+		}
+		ctr.(prometheus.Counter).Inc()
 		return err
 	}
 }
