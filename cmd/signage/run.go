@@ -23,6 +23,9 @@ import (
 // used when it is not.
 var version = "dev"
 
+// demoPoll is the longest poll interval in demo mode.
+const demoPoll = 10 * time.Second
+
 // shutdownTimeout bounds a graceful shutdown (SIGTERM to exit).
 const shutdownTimeout = 8 * time.Second
 
@@ -80,8 +83,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		apiURL, tokenURL = fake.APIURL(), fake.TokenURL()
 		clientID, clientSecret = spencertest.ClientID, spencertest.ClientSecret
 		spencer.AuthStyle, spencer.TokenAuth = spencertest.StyleForm.String(), "body"
+		// The demo upstream is in this process and changes an item every 30 s: poll it
+		// often enough that a first-time user sees the change arrive.
+		if cfg.Spencer.PollInterval.Duration > demoPoll {
+			cfg.Spencer.PollInterval.Duration = demoPoll
+		}
 		log.Warn("DEMO MODE: showing sample news from a built-in fake Spencer, not your organisation's; set spencer.demo = false and credentials for real news",
-			slog.String("fake_spencer", fake.URL))
+			slog.String("fake_spencer", fake.URL), slog.Duration("poll_interval", cfg.Spencer.PollInterval.Duration))
 	}
 	client, err := spencerclient.New(spencerclient.Config{
 		APIURL:       apiURL,
