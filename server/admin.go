@@ -6,8 +6,9 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -41,7 +42,7 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 			return c.Redirect(http.StatusSeeOther, u.RequestURI())
 		}
 		got := ""
-		if scheme, tok, ok := cutBearer(r.Header.Get("Authorization")); ok && scheme {
+		if tok, ok := bearer(r.Header.Get("Authorization")); ok {
 			got = tok
 		} else if ck, err := r.Cookie(adminCookie); err == nil {
 			got = ck.Value
@@ -55,11 +56,13 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 
 func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
-func cutBearer(h string) (bool, string, bool) {
-	if len(h) > 7 && (h[:7] == "Bearer " || h[:7] == "bearer ") {
-		return true, h[7:], true
+// bearer is the token of an Authorization header with the Bearer scheme (any case).
+func bearer(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
 	}
-	return false, "", false
+	return strings.TrimSpace(tok), true
 }
 
 // newCSRFToken is the per-process token every admin action must carry.
@@ -71,12 +74,24 @@ func newCSRFToken() string {
 
 // adminStatus is /admin/status.json, and what /admin shows.
 type adminStatus struct {
-	Now       time.Time          `json:"now"`
-	Version   string             `json:"version"`
-	Upstream  string             `json:"upstream"`
-	Token     *views.AdminToken  `json:"token,omitempty"`
-	Userlists []adminUserlistDTO `json:"userlists"`
-	Screens   []adminScreenDTO   `json:"screens"`
+	Now      time.Time `json:"now"`
+	Version  string    `json:"version"`
+	Upstream string    `json:"upstream"` // answering, failing, or waiting (no answer yet)
+	// Problem is why upstream is failing or has not answered; FailingSince when the
+	// oldest userlist outage began.
+	Problem      string             `json:"upstream_error,omitempty"`
+	FailingSince *time.Time         `json:"upstream_failing_since,omitempty"`
+	Token        *adminTokenDTO     `json:"token,omitempty"`
+	Userlists    []adminUserlistDTO `json:"userlists"`
+	Screens      []adminScreenDTO   `json:"screens"`
+}
+
+// adminTokenDTO describes the access token, never holding it.
+type adminTokenDTO struct {
+	ExpiresAt *time.Time `json:"expires_at"`
+	Renewals  int64      `json:"renewals"`
+	Failures  int64      `json:"failures"`
+	LastError string     `json:"last_error,omitempty"`
 }
 
 type adminUserlistDTO struct {
@@ -97,6 +112,8 @@ type adminUserlistDTO struct {
 type adminScreenDTO struct {
 	ScreenInfo
 	Online bool `json:"online"`
+	// Left is when a screen that is no longer connected went away.
+	Left *time.Time `json:"disconnected_at,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -113,15 +130,79 @@ func orZero(t *time.Time) time.Time {
 	return *t
 }
 
+// screenKey identifies a screen across reloads and reconnects: the id its page keeps,
+// else (an older page, a script) its address and user agent.
+func screenKey(info ScreenInfo) string {
+	if info.SID != "" {
+		return info.SID
+	}
+	return info.Addr + " " + info.UserAgent
+}
+
+// departedKeep is how long a screen that disconnected stays listed, offline, unless it
+// comes back; maxDeparted bounds that memory.
+const (
+	departedKeep = time.Hour
+	maxDeparted  = 1000
+)
+
+// departures remembers the screens that went away. Without it a screen that loses power
+// would simply vanish from the status page (the server drops its socket after 60 s of
+// silence, before two missed heartbeats), when it is the one the operator looks for.
+type departures struct {
+	mu   sync.Mutex
+	gone map[string]departure // by screenKey
+}
+
+type departure struct {
+	info ScreenInfo
+	at   time.Time
+}
+
+func newDepartures() *departures { return &departures{gone: map[string]departure{}} }
+
+// add records that a screen disconnected; it is the hub's onLeave.
+func (d *departures) add(info ScreenInfo) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.gone) >= maxDeparted {
+		d.pruneLocked(time.Now())
+		if len(d.gone) >= maxDeparted {
+			return // a flood of one-off visitors: keep those already known
+		}
+	}
+	d.gone[screenKey(info)] = departure{info: info, at: time.Now()}
+}
+
+func (d *departures) pruneLocked(now time.Time) {
+	for k, g := range d.gone {
+		if now.Sub(g.at) > departedKeep {
+			delete(d.gone, k)
+		}
+	}
+}
+
+// list returns the screens that left within departedKeep and are not connected again.
+func (d *departures) list(now time.Time, connected map[string]bool) []departure {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.pruneLocked(now)
+	var out []departure
+	for k, g := range d.gone {
+		if !connected[k] {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 // status gathers what the operator wants to know.
 func (s *Server) status() adminStatus {
-	st := adminStatus{Now: time.Now(), Version: s.opts.Version, Upstream: "answering"}
-	if ok, reason := s.poller.Answered(); !ok && !s.opts.Demo {
-		st.Upstream = reason
-	}
+	now := time.Now()
+	st := adminStatus{Now: now, Version: s.opts.Version, Upstream: "answering"}
 	if s.opts.TokenStatus != nil {
 		ts := s.opts.TokenStatus()
-		st.Token = &views.AdminToken{ExpiresAt: ts.ExpiresAt, Renewals: ts.Renewals, Failures: ts.Failures, LastError: ts.LastError}
+		st.Token = &adminTokenDTO{ExpiresAt: timePtr(ts.ExpiresAt), Renewals: ts.Renewals, Failures: ts.Failures, LastError: ts.LastError}
 	}
 	for _, ul := range s.poller.Userlists() {
 		us := ul.Status()
@@ -134,7 +215,13 @@ func (s *Server) status() adminStatus {
 		if ct := ul.Content(); ct != nil {
 			d.Items, d.Version = len(ct.Items), ct.Version
 		}
+		if d.StaleSince != nil && (st.FailingSince == nil || d.StaleSince.Before(*st.FailingSince)) {
+			st.Upstream, st.Problem, st.FailingSince = "failing", d.LastError, d.StaleSince
+		}
 		st.Userlists = append(st.Userlists, d)
+	}
+	if ok, reason := s.poller.Answered(); !ok && !s.opts.Demo && st.FailingSince == nil {
+		st.Upstream, st.Problem = "waiting", reason
 	}
 	sort.Slice(st.Userlists, func(i, j int) bool {
 		a, b := st.Userlists[i], st.Userlists[j]
@@ -143,27 +230,39 @@ func (s *Server) status() adminStatus {
 		}
 		return a.ID < b.ID
 	})
+
 	offlineAfter := 2*s.heartbeat + s.heartbeat/4 // two missed heartbeats
+	connected := map[string]bool{}
+	st.Screens = []adminScreenDTO{}
 	for _, info := range s.hub.List() {
 		last := info.LastHeartbeat
 		if last.IsZero() {
 			last = info.ConnectedAt
 		}
-		st.Screens = append(st.Screens, adminScreenDTO{ScreenInfo: info, Online: time.Since(last) <= offlineAfter})
+		connected[screenKey(info)] = true
+		st.Screens = append(st.Screens, adminScreenDTO{ScreenInfo: info, Online: now.Sub(last) <= offlineAfter})
 	}
 	sort.Slice(st.Screens, func(i, j int) bool { return st.Screens[i].ConnectedAt.Before(st.Screens[j].ConnectedAt) })
+	gone := s.gone.list(now, connected)
+	sort.Slice(gone, func(i, j int) bool { return gone[i].at.After(gone[j].at) })
+	for _, g := range gone {
+		st.Screens = append(st.Screens, adminScreenDTO{ScreenInfo: g.info, Left: timePtr(g.at)})
+	}
 	if st.Userlists == nil {
 		st.Userlists = []adminUserlistDTO{}
-	}
-	if st.Screens == nil {
-		st.Screens = []adminScreenDTO{}
 	}
 	return st
 }
 
 func (s *Server) handleAdmin(c echo.Context) error {
 	st := s.status()
-	page := views.AdminPage{Assets: s.assets, CSRF: s.csrf, Version: st.Version, Now: st.Now, Upstream: st.Upstream, Token: st.Token, BaseURL: s.baseURL(c)}
+	page := views.AdminPage{
+		Assets: s.assets, CSRF: s.csrf, Version: st.Version, Now: st.Now, BaseURL: s.baseURL(c),
+		Upstream: st.Upstream, Problem: st.Problem, KeyHint: len(s.cfg.Server.AccessKeys) > 0,
+	}
+	if t := st.Token; t != nil {
+		page.Token = &views.AdminToken{ExpiresAt: orZero(t.ExpiresAt), Renewals: t.Renewals, Failures: t.Failures, LastError: t.LastError}
+	}
 	for _, u := range st.Userlists {
 		page.Userlists = append(page.Userlists, views.AdminUserlist{
 			ID: u.ID, Name: u.Name, Configured: u.Configured, Items: u.Items, Version: u.Version,
@@ -174,7 +273,7 @@ func (s *Server) handleAdmin(c echo.Context) error {
 	for _, sc := range st.Screens {
 		page.Screens = append(page.Screens, views.AdminScreen{
 			ID: sc.ID, Userlist: sc.UserlistID, Address: sc.Addr, UserAgent: sc.UserAgent, Viewport: sc.Viewport,
-			Version: sc.Version, ConnectedAt: sc.ConnectedAt, LastSeen: sc.LastHeartbeat, Online: sc.Online,
+			Version: sc.Version, ConnectedAt: sc.ConnectedAt, LastSeen: sc.LastHeartbeat, Left: orZero(sc.Left), Online: sc.Online,
 		})
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
@@ -197,13 +296,9 @@ func (s *Server) checkCSRF(c echo.Context) error {
 	if !equal(tok, s.csrf) {
 		return errorf(http.StatusForbidden, "This action needs the status page's token: reload /admin and try again.")
 	}
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+	site := r.Header.Get("Sec-Fetch-Site")
+	if (site != "" && site != "same-origin" && site != "none") || !s.checkOrigin(r) {
 		return errorf(http.StatusForbidden, "Actions are accepted only from the status page itself.")
-	}
-	if origin := r.Header.Get("Origin"); origin != "" {
-		if u, err := url.Parse(origin); err != nil || u.Host != r.Host {
-			return errorf(http.StatusForbidden, "Actions are accepted only from the status page itself.")
-		}
 	}
 	return nil
 }

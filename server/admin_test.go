@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,8 +13,6 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/mmcdole/gofeed"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/spencer-signage/signage/server"
 )
@@ -26,14 +25,17 @@ type statusJSON struct {
 		Screens int    `json:"screens"`
 	} `json:"userlists"`
 	Screens []struct {
-		ID         string `json:"id"`
-		UserlistID string `json:"userlist"`
-		Viewport   string `json:"viewport"`
-		Version    string `json:"version"`
-		Online     bool   `json:"online"`
+		ID         string     `json:"id"`
+		SID        string     `json:"sid"`
+		UserlistID string     `json:"userlist"`
+		Viewport   string     `json:"viewport"`
+		Version    string     `json:"version"`
+		Online     bool       `json:"online"`
+		Left       *time.Time `json:"disconnected_at"`
 	} `json:"screens"`
 	Token *struct {
-		Renewals int64 `json:"Renewals"`
+		ExpiresAt *time.Time `json:"expires_at"`
+		Renewals  int64      `json:"renewals"`
 	} `json:"token"`
 }
 
@@ -51,16 +53,17 @@ func (e *env) status() statusJSON {
 }
 
 // TestAdminSeesScreensAndTheirHeartbeats: a screen that reports is online, with its
-// viewport and version; one that stops reporting is offline after two missed beats.
+// viewport and version; one that stops reporting is offline after two missed beats; one
+// that disconnects stays listed, offline, until the same screen (its stable id) is back.
 func TestAdminSeesScreensAndTheirHeartbeats(t *testing.T) {
 	const beat = 300 * time.Millisecond
 	e := newEnv(t, time.Minute)
 	e.stop()
 	e.opts.HeartbeatInterval = beat
 	e.start()
-	alive := e.dial(lobby, "")
+	alive := e.dial(lobby, "sid=lobby-screen-0001")
 	defer alive.Close()
-	silent := e.dial(canteen, "")
+	silent := e.dial(canteen, "sid=canteen-screen-0001")
 	defer silent.Close()
 	first := readMessage(t, alive, 5*time.Second)
 	readMessage(t, silent, 5*time.Second)
@@ -68,6 +71,7 @@ func TestAdminSeesScreensAndTheirHeartbeats(t *testing.T) {
 		c.WriteJSON(map[string]string{"type": "heartbeat", "version": version, "viewport": "1920x1080"}) //nolint:errcheck
 	}
 	beatOnce(alive, first.Version)
+	silentBeat := time.Now()
 	beatOnce(silent, "v-old")
 	stop := make(chan struct{})
 	defer close(stop)
@@ -91,6 +95,9 @@ func TestAdminSeesScreensAndTheirHeartbeats(t *testing.T) {
 	if !st.Screens[0].Online || !st.Screens[1].Online || st.Screens[0].Version != first.Version {
 		t.Fatalf("after a heartbeat: %+v", st.Screens)
 	}
+	if st.Token == nil || st.Token.Renewals < 1 || st.Token.ExpiresAt == nil {
+		t.Errorf("token: %+v, want its expiry and at least one renewal", st.Token)
+	}
 	waitFor(t, 5*time.Second, "the silent screen to go offline", func() bool {
 		for _, s := range e.status().Screens {
 			if s.UserlistID == canteen {
@@ -99,6 +106,9 @@ func TestAdminSeesScreensAndTheirHeartbeats(t *testing.T) {
 		}
 		return false
 	})
+	if took := time.Since(silentBeat); took < 2*beat {
+		t.Errorf("offline %v after its last heartbeat, before two were missed (%v)", took, 2*beat)
+	}
 	for _, s := range e.status().Screens {
 		if s.UserlistID == lobby && !s.Online {
 			t.Errorf("the screen that keeps reporting went offline")
@@ -108,6 +118,24 @@ func TestAdminSeesScreensAndTheirHeartbeats(t *testing.T) {
 	if !strings.Contains(page, `data-testid="admin-screen"`) || !strings.Contains(page, "Lobby") {
 		t.Errorf("the status page lacks its screens or userlists")
 	}
+
+	// It loses its connection: still listed, offline, with when it left.
+	silent.Close()
+	waitFor(t, 5*time.Second, "the departed screen", func() bool {
+		st := e.status()
+		return len(st.Screens) == 2 && st.Screens[1].Left != nil && !st.Screens[1].Online && st.Screens[1].SID == "canteen-screen-0001"
+	})
+	if _, page := e.get("/admin"); !strings.Contains(page, "disconnected") {
+		t.Errorf("the status page does not show the departed screen")
+	}
+	// It comes back: listed once, connected.
+	back := e.dial(canteen, "sid=canteen-screen-0001")
+	defer back.Close()
+	readMessage(t, back, 5*time.Second)
+	waitFor(t, 5*time.Second, "the screen back", func() bool {
+		st := e.status()
+		return len(st.Screens) == 2 && st.Screens[0].Left == nil && st.Screens[1].Left == nil && st.Screens[1].Online
+	})
 }
 
 // TestAdminReload: the reload action, with the page's CSRF token, makes a connected
@@ -122,8 +150,12 @@ func TestAdminReload(t *testing.T) {
 	if m == nil {
 		t.Fatal("no CSRF token on the page")
 	}
-	post := func(form url.Values) int {
-		resp, err := http.DefaultTransport.RoundTrip(mustRequest(t, "POST", e.base+"/admin/reload", form))
+	post := func(form url.Values, header ...string) int {
+		req := mustRequest(t, "POST", e.base+"/admin/reload", form)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,6 +168,11 @@ func TestAdminReload(t *testing.T) {
 	if status := post(url.Values{"userlist": {lobby}, "csrf": {"0000"}}); status != http.StatusForbidden {
 		t.Errorf("reload with a wrong CSRF token: %d, want 403", status)
 	}
+	for _, h := range [][2]string{{"Origin", "https://evil.example"}, {"Sec-Fetch-Site", "cross-site"}, {"Origin", "null"}} {
+		if status := post(url.Values{"userlist": {lobby}, "csrf": {m[1]}}, h[0], h[1]); status != http.StatusForbidden {
+			t.Errorf("reload with the token but %s: %s: %d, want 403", h[0], h[1], status)
+		}
+	}
 	conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond)) //nolint:errcheck
 	if _, b, err := conn.ReadMessage(); err == nil {
 		t.Fatalf("refused action still sent %s", b)
@@ -147,6 +184,13 @@ func TestAdminReload(t *testing.T) {
 	id := e.status().Screens[0].ID
 	if status := post(url.Values{"screen": {id}, "csrf": {m[1]}}); status != http.StatusSeeOther {
 		t.Fatalf("reload: %d, want 303 back to /admin", status)
+	}
+	if msg := readMessage(t, conn, 5*time.Second); msg.Type != "reload" {
+		t.Errorf("screen got %q, want reload", msg.Type)
+	}
+	// From the page's own script: the token in a header, same origin, a JSON answer.
+	if status := post(url.Values{"userlist": {lobby}}, "X-CSRF-Token", m[1], "Origin", e.base, "Sec-Fetch-Site", "same-origin"); status != http.StatusOK {
+		t.Fatalf("reload of the userlist from the page's script: %d, want 200", status)
 	}
 	if msg := readMessage(t, conn, 5*time.Second); msg.Type != "reload" {
 		t.Errorf("screen got %q, want reload", msg.Type)
@@ -200,67 +244,80 @@ func TestAdminAccess(t *testing.T) {
 	}
 }
 
-// TestMetrics: /metrics parses as Prometheus text and carries the series an operator
-// needs, with route templates rather than raw ids as labels.
-func TestMetrics(t *testing.T) {
+// TestFeedsParse: RSS, Atom and JSON Feed read back with a feed parser (gofeed) hold the
+// same items, with their links, dates, ids and sanitized content.
+func TestFeedsParse(t *testing.T) {
 	e := newEnv(t, time.Minute)
-	conn := e.dial(lobby, "")
-	defer conn.Close()
-	readMessage(t, conn, 5*time.Second)
-	e.get("/api/feed.json")
-	e.get("/screens/" + canteen)
-	e.get("/screens/not-a-uuid")
-	e.get("/api/feed.json?userlist=00000000-0000-4000-8000-000000000000")
-	resp, body := e.get("/metrics")
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("metrics: %d", resp.StatusCode)
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("the text format does not parse: %v", err)
-	}
-	for _, name := range []string{
-		"signage_upstream_requests_total", "signage_upstream_request_seconds", "signage_token_renewals_total",
-		"signage_token_failures_total", "signage_userlist_items", "signage_userlist_stale_seconds",
-		"signage_screens_connected", "signage_broadcasts_total", "signage_screens_dropped_total", "signage_http_requests_total",
-		"signage_publications_skipped_total",
+	for _, tc := range []struct{ path, feedType, version string }{
+		{"/api/feed.rss", "rss", "2.0"},
+		{"/api/feed.atom", "atom", "1.0"},
+		{"/api/feed.json", "json", "https://jsonfeed.org/version/1.1"},
 	} {
-		if families[name] == nil {
-			t.Errorf("no %s", name)
+		_, body := e.get(tc.path + "?userlist=" + lobby)
+		f, err := gofeed.NewParser().ParseString(body)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
 		}
-	}
-	for _, m := range families["signage_http_requests_total"].GetMetric() {
-		for _, l := range m.GetLabel() {
-			if l.GetName() == "route" && (strings.Contains(l.GetValue(), "not-a-uuid") || strings.Contains(l.GetValue(), lobby)) {
-				t.Errorf("a raw path as a label: %q", l.GetValue())
+		if f.FeedType != tc.feedType || f.FeedVersion != tc.version {
+			t.Errorf("%s: read as %s %s, want %s %s", tc.path, f.FeedType, f.FeedVersion, tc.feedType, tc.version)
+		}
+		if f.Title != "Lobby" {
+			t.Errorf("%s: title %q", tc.path, f.Title)
+		}
+		if len(f.Items) != 2 {
+			t.Fatalf("%s: %d items, want 2", tc.path, len(f.Items))
+		}
+		first := f.Items[0]
+		if first.Title != "Town hall on Friday" || first.Link != "https://intranet.example.com/th" {
+			t.Errorf("%s: first item %q %q", tc.path, first.Title, first.Link)
+		}
+		if first.PublishedParsed == nil || !first.PublishedParsed.Equal(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)) {
+			t.Errorf("%s: published %v", tc.path, first.PublishedParsed)
+		}
+		if first.GUID == "" || first.GUID == f.Items[1].GUID {
+			t.Errorf("%s: ids %q and %q", tc.path, first.GUID, f.Items[1].GUID)
+		}
+		if content := first.Content + first.Description; !strings.Contains(content, "Auditorium at 16:00.") {
+			t.Errorf("%s: content %q", tc.path, content)
+		}
+		// What each spec requires: RSS 2.0 a channel link and description; Atom a feed
+		// and entries with an updated date (and ids, checked above).
+		switch tc.feedType {
+		case "rss":
+			if f.Link == "" || f.Description == "" {
+				t.Errorf("rss: channel link %q, description %q", f.Link, f.Description)
+			}
+		case "atom":
+			if f.UpdatedParsed == nil || first.UpdatedParsed == nil {
+				t.Errorf("atom: updated %v, entry updated %v", f.UpdatedParsed, first.UpdatedParsed)
 			}
 		}
 	}
-	for _, m := range families["signage_screens_connected"].GetMetric() {
-		if m.GetLabel()[0].GetValue() == lobby && m.GetGauge().GetValue() != 1 {
-			t.Errorf("screens connected to the lobby: %v", m.GetGauge().GetValue())
-		}
-	}
-	if strings.Contains(body, "00000000-0000-4000-8000-000000000000") {
-		t.Errorf("an on-demand userlist id became a label")
-	}
 }
 
-// TestFeedsParse: RSS and Atom read back with a feed parser hold the same items.
-func TestFeedsParse(t *testing.T) {
+// TestEmbedSnippets: the start page and the status page offer the same copy-paste
+// iframe, whose listener trusts only this server's origin and sizes only the frame that
+// posted; the widget itself is allowed in a frame.
+func TestEmbedSnippets(t *testing.T) {
 	e := newEnv(t, time.Minute)
-	for _, p := range []string{"/api/feed.rss", "/api/feed.atom", "/api/feed.json"} {
-		_, body := e.get(p + "?userlist=" + lobby)
-		f, err := gofeed.NewParser().ParseString(body)
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
+	for _, p := range []string{"/", "/admin"} {
+		_, body := e.get(p)
+		body = html.UnescapeString(body)
+		for _, want := range []string{
+			`<iframe src="` + e.base + `/embed/` + lobby + `"`,
+			`e.origin==="` + e.base + `"`,
+			`f.contentWindow===e.source`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: the snippet lacks %s", p, want)
+			}
 		}
-		if len(f.Items) != 2 || f.Items[0].Title != "Town hall on Friday" || f.Items[0].Link != "https://intranet.example.com/th" {
-			t.Errorf("%s: %d items, first %+v", p, len(f.Items), f.Items[0])
-		}
-		if f.Title != "Lobby" {
-			t.Errorf("%s: title %q", p, f.Title)
-		}
+	}
+	resp, body := e.get("/embed/" + lobby + "?limit=1")
+	if resp.StatusCode != http.StatusOK || strings.Count(body, `data-testid="headline"`) < 1 {
+		t.Fatalf("embed: %d", resp.StatusCode)
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'self'") || resp.Header.Get("X-Frame-Options") != "" {
+		t.Errorf("embed may not be framed: CSP %q, X-Frame-Options %q", csp, resp.Header.Get("X-Frame-Options"))
 	}
 }

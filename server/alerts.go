@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -42,6 +45,8 @@ type alerter struct {
 	queue   chan Alert
 	stop    chan struct{}
 	done    sync.WaitGroup
+
+	checks atomic.Int64 // checks done, for tests to await instead of sleeping
 }
 
 type screenSeen struct {
@@ -100,10 +105,7 @@ func (a *alerter) check(now time.Time) {
 	defer a.mu.Unlock()
 	online := map[string]bool{}
 	for _, sc := range st.Screens {
-		key := sc.SID
-		if key == "" {
-			key = sc.Addr + " " + sc.UserAgent
-		}
+		key := screenKey(sc.ScreenInfo)
 		if !sc.Online {
 			continue
 		}
@@ -155,6 +157,7 @@ func (a *alerter) check(now time.Time) {
 		a.failing = false
 		a.enqueue(Alert{Event: "upstream_recovered", At: now, Text: "Spencer answers again; screens are up to date."})
 	}
+	a.checks.Add(1)
 }
 
 func (a *alerter) enqueue(al Alert) {
@@ -199,6 +202,11 @@ func (a *alerter) post(al Alert) error {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := a.client.Do(req)
 	if err != nil {
+		// A webhook URL often carries its secret (Slack, Teams): log the cause, not the URL.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return fmt.Errorf("%s webhook: %w", ue.Op, ue.Err)
+		}
 		return err
 	}
 	resp.Body.Close()

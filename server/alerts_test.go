@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -88,11 +89,18 @@ func TestAlerts(t *testing.T) {
 		st := e.status()
 		return len(st.Screens) == 1 && st.Screens[0].Online
 	})
-	time.Sleep(200 * time.Millisecond) // the alerter sees it online
+	// checksPass waits until the alerter has checked n more times: what it saw by then,
+	// it has acted on.
+	checksPass := func(n int64, what string) {
+		t.Helper()
+		target := e.srv.AlertChecks() + n
+		waitFor(t, 10*time.Second, what, func() bool { return e.srv.AlertChecks() >= target })
+	}
+	checksPass(2, "the alerter to see the screen online")
 	close(stop)
 	c.Close()
 	waitFor(t, 10*time.Second, "screen_offline", func() bool { return strings.Join(hook.events(), ",") == "screen_offline" })
-	time.Sleep(time.Second) // no storm: nothing more while it stays away
+	checksPass(20, "a second of checks") // no storm: nothing more while it stays away
 	if got := hook.events(); len(got) != 1 {
 		t.Fatalf("alerts while the screen stays away: %v", got)
 	}
@@ -102,13 +110,13 @@ func TestAlerts(t *testing.T) {
 
 	e.fake.SetFault(spencertest.Fault{Status: 503})
 	waitFor(t, 10*time.Second, "upstream_failing", func() bool { return len(hook.events()) == 3 })
-	time.Sleep(time.Second)
+	checksPass(20, "a second of checks during the outage")
 	if got := hook.events(); len(got) != 3 || got[2] != "upstream_failing" {
 		t.Fatalf("alerts during the outage: %v, want one upstream_failing for both userlists", got)
 	}
 	e.fake.SetFault(spencertest.Fault{})
 	waitFor(t, 10*time.Second, "upstream_recovered", func() bool { return len(hook.events()) == 4 })
-	time.Sleep(500 * time.Millisecond)
+	checksPass(10, "checks after the recovery")
 	got := hook.events()
 	want := "screen_offline,screen_recovered,upstream_failing,upstream_recovered"
 	if strings.Join(got, ",") != want {
@@ -121,5 +129,29 @@ func TestAlerts(t *testing.T) {
 	}
 	if a := hook.alerts[2]; !strings.Contains(a.Userlist, lobby) || !strings.Contains(a.Userlist, canteen) || a.Text == "" {
 		t.Errorf("upstream alert = %+v", a)
+	}
+}
+
+// TestAlertWebhookURLStaysSecret: a webhook URL carries its secret (Slack, Teams); a post
+// that fails is logged with its cause, never with the URL.
+func TestAlertWebhookURLStaysSecret(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close() // nothing listens there now: every post is refused
+	const secret = "T000-B000-hook-secret-4711"
+	e := newEnv(t, 100*time.Millisecond, func(c *server.Config) {
+		c.Alerts.WebhookURL = "http://" + dead + "/services/" + secret
+		c.Alerts.UpstreamFailingAfter = server.Duration{Duration: 200 * time.Millisecond}
+	})
+	e.stop()
+	e.opts.AlertCheckInterval = 50 * time.Millisecond
+	e.start()
+	e.fake.SetFault(spencertest.Fault{Status: 503})
+	waitFor(t, 10*time.Second, "a failed delivery", func() bool { return strings.Contains(e.logs.String(), "alert not delivered") })
+	if logs := e.logs.String(); strings.Contains(logs, secret) {
+		t.Errorf("the webhook URL is in the logs:\n%s", logs)
 	}
 }

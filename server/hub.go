@@ -35,6 +35,10 @@ type Hub struct {
 	broadcasts atomic.Int64 // changes fanned out
 	dropped    atomic.Int64 // screens whose write stalled or failed
 	connects   atomic.Int64
+
+	// onLeave, when set before screens connect, hears of every screen that disconnects
+	// (the status page keeps listing it as offline). It must not call the hub.
+	onLeave func(ScreenInfo)
 }
 
 // NewHub returns an empty hub with the given limits (0: none).
@@ -116,6 +120,9 @@ func (h *Hub) Unregister(s *Screen) {
 		delete(h.lists, s.UserlistID)
 	}
 	h.release(s.Addr)
+	if h.onLeave != nil {
+		h.onLeave(s.Info())
+	}
 	h.log.Info("screen disconnected", slog.String("screen", s.ID), slog.String("userlist", s.UserlistID),
 		slog.String("address", s.Addr), slog.Duration("connected_for", time.Since(s.ConnectedAt).Round(time.Second)))
 }

@@ -360,17 +360,26 @@ func (p *Poller) failed(ul *Userlist, old *Content, err error, now time.Time) ti
 	ul.mu.Unlock()
 
 	if old != nil && old.State != views.DeckUnknown && old.State != views.DeckLoading {
+		// Store before telling the screens, so that whoever hears of the change and
+		// asks (a feed, a page) already gets the new content.
 		c := old
-		if refreshed, rerr := old.refiltered(now); rerr == nil && refreshed != old {
+		refreshed, rerr := old.refiltered(now)
+		deckChanged := rerr == nil && refreshed != old
+		if deckChanged {
 			c = refreshed
-			p.hub.Deck(c)
 		}
-		if !c.Stale {
+		becameStale := !c.Stale
+		if becameStale {
 			c = c.withStale(true, since)
-			p.hub.Status(c)
 		}
 		if c != old {
 			ul.content.Store(c)
+		}
+		if deckChanged {
+			p.hub.Deck(c)
+		}
+		if becameStale {
+			p.hub.Status(c)
 		}
 	}
 	ul.markReady()

@@ -55,7 +55,7 @@ type Screen struct {
 // ScreenInfo describes a screen for /admin.
 type ScreenInfo struct {
 	ID          string    `json:"id"`
-	SID         string    `json:"sid,omitempty"` // the id the page keeps across reloads`
+	SID         string    `json:"sid,omitempty"` // the id the page keeps across reloads
 	UserlistID  string    `json:"userlist"`
 	Addr        string    `json:"address"`
 	UserAgent   string    `json:"user_agent"`

@@ -54,6 +54,7 @@ type Server struct {
 	names  map[string]string
 
 	metrics   *metrics
+	gone      *departures   // screens that disconnected lately, for /admin
 	alerts    *alerter      // nil without alerts.webhook_url
 	csrf      string        // token of the admin actions
 	heartbeat time.Duration // how often screens report; two missed and a screen is offline
@@ -100,6 +101,8 @@ func New(cfg Config, opts Options) *Server {
 		AdminJS:  s.static.Path("admin.js"),
 	}
 	s.hub = NewHub(cfg.Server.MaxScreens, cfg.Server.MaxScreensPerAddress, s.log)
+	s.gone = newDepartures()
+	s.hub.onLeave = s.gone.add
 	s.metrics = newMetrics(s)
 	s.poller = NewPoller(measuredSource{src: opts.Source, m: s.metrics}, s.hub, PollerConfig{
 		Interval:  cfg.Spencer.PollInterval.Duration,

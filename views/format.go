@@ -62,9 +62,21 @@ func embedSnippet(p IndexPage, id string) string {
 }
 
 // iframeSnippet is the iframe of a userlist's embed below base, with key (e.g.
-// "?key=YOUR_KEY") appended to its address, and the listener that sizes it.
+// "?key=YOUR_KEY") appended to its address, and the listener that sizes it. The
+// listener believes only our origin, and sizes only the frame that sent the message, so
+// several widgets on one page (or other userlists, or other options) size themselves.
 func iframeSnippet(base, id, key string) string {
 	src := base + "/embed/" + id + key
 	return `<iframe src="` + src + `" title="News" style="width:100%;border:0;height:420px" loading="lazy"></iframe>
-<script>addEventListener("message",e=>{if(e.data&&e.data.type==="signage-embed-height"){for(const f of document.querySelectorAll('iframe[src^="` + base + `/embed/` + id + `"]'))f.style.height=e.data.height+"px"}})</script>`
+<script>addEventListener("message",e=>{if(e.origin==="` + originOf(base) + `"&&e.data&&e.data.type==="signage-embed-height")for(const f of document.getElementsByTagName("iframe"))if(f.contentWindow===e.source)f.style.height=e.data.height+"px"})</script>`
+}
+
+// originOf is the scheme://host[:port] of an absolute URL, what a postMessage carries.
+func originOf(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return u
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return scheme + "://" + host
 }

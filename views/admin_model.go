@@ -1,0 +1,48 @@
+package views
+
+import "time"
+
+// AdminPage is the operator's status page.
+type AdminPage struct {
+	Assets    Assets
+	CSRF      string // token every action must carry
+	Version   string
+	Now       time.Time
+	Upstream  string // "answering", "failing" or "waiting": whether Spencer answers now
+	Problem   string // why not, when it does not; never a secret
+	Token     *AdminToken
+	Userlists []AdminUserlist
+	Screens   []AdminScreen
+	BaseURL   string
+	KeyHint   bool // access keys are on: snippets show a ?key= placeholder
+}
+
+// AdminToken describes the access token, never showing it.
+type AdminToken struct {
+	ExpiresAt time.Time
+	Renewals  int64
+	Failures  int64
+	LastError string
+}
+
+// AdminUserlist is one polled userlist on the status page.
+type AdminUserlist struct {
+	ID, Name   string
+	Configured bool
+	Items      int
+	Version    string
+	LastFetch  time.Time
+	NextFetch  time.Time
+	LastError  string
+	StaleSince time.Time
+	Unknown    bool
+	Screens    int
+}
+
+// AdminScreen is one screen on the status page: connected, or disconnected a short
+// while ago (Left is then set and it is offline).
+type AdminScreen struct {
+	ID, Userlist, Address, UserAgent, Viewport, Version string
+	ConnectedAt, LastSeen, Left                         time.Time
+	Online                                              bool
+}
