@@ -1,7 +1,9 @@
 package server
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"log/slog"
@@ -16,42 +18,69 @@ import (
 	"github.com/spencer-signage/signage/views"
 )
 
-// adminCookie holds the admin token after a login with ?token=.
+// adminCookie holds proof of the admin token after a login with ?token=: an HMAC of the
+// token, so that a stolen cookie jar or a proxy's log does not give the token itself.
 const adminCookie = "signage_admin"
 
-// requireAdmin guards /admin and /metrics: with server.admin_token set, a bearer token
-// or the login cookie; without it, only clients on this machine (the TCP peer, never a
-// forwarded header).
+// requireAdmin guards /admin and /metrics. With server.admin_token set: a bearer token
+// (any case of "Bearer") or the login cookie. Without it: only a browser or script on this
+// machine, talking to it directly by a loopback name. A request that came through a proxy
+// is never local, even when the proxy is on this machine and its TCP peer is loopback;
+// and a loopback peer that asks for another Host is a page of some other site whose name
+// now resolves to us (DNS rebinding), so it is refused too.
 func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	token := s.cfg.Server.AdminToken
+	cookie := s.adminCookieValue()
 	return func(c echo.Context) error {
 		r := c.Request()
 		if token == "" {
-			if !isLoopback(r) {
+			if !s.localAdmin(r) {
 				return errorf(http.StatusForbidden, "The status page answers only this machine: set server.admin_token to open it to others.")
 			}
 			return next(c)
 		}
 		if t := r.URL.Query().Get("token"); t != "" && equal(t, token) && r.Method == http.MethodGet {
-			// Log in once: keep the token in a cookie and drop it from the address.
-			c.SetCookie(&http.Cookie{Name: adminCookie, Value: t, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+			// Log in once: keep proof of the token in a cookie and drop it from the address.
+			c.SetCookie(&http.Cookie{Name: adminCookie, Value: cookie, Path: "/", HttpOnly: true,
+				SameSite: http.SameSiteStrictMode, Secure: s.scheme(c) == "https"})
 			u := *r.URL
 			q := u.Query()
 			q.Del("token")
 			u.RawQuery = q.Encode()
 			return c.Redirect(http.StatusSeeOther, u.RequestURI())
 		}
-		got := ""
-		if tok, ok := bearer(r.Header.Get("Authorization")); ok {
-			got = tok
+		ok := false
+		if tok, isBearer := bearer(r.Header.Get("Authorization")); isBearer {
+			ok = equal(tok, token)
 		} else if ck, err := r.Cookie(adminCookie); err == nil {
-			got = ck.Value
+			ok = equal(ck.Value, cookie)
 		}
-		if got == "" || !equal(got, token) {
+		if !ok {
 			return errorf(http.StatusUnauthorized, "The status page needs the admin token: open /admin?token=… once, or send Authorization: Bearer ….")
 		}
 		return next(c)
 	}
+}
+
+// localAdmin reports whether a request without the admin token may see the status page:
+// from a loopback peer, not forwarded, to a loopback Host or the host of public_url.
+func (s *Server) localAdmin(r *http.Request) bool {
+	peer, ok := peerAddr(r)
+	if !ok || !peer.IsLoopback() || forwarded(r) {
+		return false
+	}
+	return isLoopbackHost(r.Host) || (s.publicHost != "" && strings.EqualFold(r.Host, s.publicHost))
+}
+
+// adminCookieValue is what the login cookie holds: an HMAC of the admin token, keyed by
+// the token itself so that it is the same on every instance and across restarts.
+func (s *Server) adminCookieValue() string {
+	if s.cfg.Server.AdminToken == "" {
+		return ""
+	}
+	mac := hmac.New(sha256.New, []byte(s.cfg.Server.AdminToken))
+	mac.Write([]byte("spencer-signage admin cookie v1"))
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
@@ -285,8 +314,9 @@ func (s *Server) handleAdminStatus(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.status())
 }
 
-// checkCSRF accepts an action only with the page's token and, when the browser says
-// where the request comes from, only from our own origin.
+// checkCSRF accepts an action only with the page's token and only from our own origin:
+// net/http's CrossOriginProtection reads Sec-Fetch-Site, else compares Origin with the
+// Host, and also accepts the origin of public_url (a proxy that rewrites Host).
 func (s *Server) checkCSRF(c echo.Context) error {
 	r := c.Request()
 	tok := r.Header.Get("X-CSRF-Token")
@@ -296,8 +326,7 @@ func (s *Server) checkCSRF(c echo.Context) error {
 	if !equal(tok, s.csrf) {
 		return errorf(http.StatusForbidden, "This action needs the status page's token: reload /admin and try again.")
 	}
-	site := r.Header.Get("Sec-Fetch-Site")
-	if (site != "" && site != "same-origin" && site != "none") || !s.checkOrigin(r) {
+	if err := s.crossOrigin.Check(r); err != nil {
 		return errorf(http.StatusForbidden, "Actions are accepted only from the status page itself.")
 	}
 	return nil

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -10,19 +11,26 @@ import (
 )
 
 // feedCacheControl lets intranet proxies and readers reuse a feed briefly, serve it stale
-// while they revalidate, and keep serving it if we fail (RFC 5861).
-const feedCacheControl = "public, max-age=30, stale-while-revalidate=60, stale-if-error=86400"
+// while they revalidate, and keep serving it if we fail (RFC 5861). A feed that needed an
+// access key is for that reader only: a shared cache must not hand it to others.
+const (
+	feedCacheControl        = "public, max-age=30, stale-while-revalidate=60, stale-if-error=86400"
+	privateFeedCacheControl = "private, max-age=30, stale-while-revalidate=60, stale-if-error=86400"
+)
 
 var (
-	cacheControlHeader = []string{feedCacheControl}
-	varyEncoding       = []string{"Accept-Encoding"}
-	gzipHeader         = []string{"gzip"}
+	cacheControlHeader        = []string{feedCacheControl}
+	privateCacheControlHeader = []string{privateFeedCacheControl}
+	varyEncoding              = []string{"Accept-Encoding"}
+	gzipHeader                = []string{"gzip"}
 )
 
 // handleFeed serves the bytes encoded once per change: gzip when the reader accepts it,
-// each encoding with its own strong ETag, 304 when the reader has it.
+// each encoding with its own strong ETag, and 304 when the reader has it, by ETag
+// (If-None-Match) or, for readers that only keep the date, by Last-Modified.
 func (s *Server) handleFeed(kind feedKind) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		r := c.Request()
 		raw := c.QueryParam("userlist")
 		if raw == "" {
 			raw = s.cfg.Screens.DefaultUserlist
@@ -37,7 +45,7 @@ func (s *Server) handleFeed(kind feedKind) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		ct := content(c.Request().Context(), ul)
+		ct := content(r.Context(), ul)
 		if ct == nil {
 			c.Response().Header().Set("Retry-After", "10")
 			return errorf(http.StatusServiceUnavailable, "No answer from Spencer yet for this userlist; try again shortly.")
@@ -47,43 +55,63 @@ func (s *Server) handleFeed(kind feedKind) echo.HandlerFunc {
 		}
 		key := feedKey{kind: kind}
 		if s.cfg.Server.PublicURL == "" {
-			key.https, key.host = c.IsTLS() || c.Scheme() == "https", c.Request().Host
+			key.https, key.host = s.scheme(c) == "https", r.Host
 		}
-		f, err := ct.Feed(key, func() string { return s.baseURL(c) })
+		f, err := ct.Feed(key, s.feedIDs, func() string { return s.baseURL(c) })
 		if err != nil {
 			return err
 		}
 		// Headers are assigned from slices prepared with the bytes: no allocation here.
-		body, etag := f.body, f.etagHeader
+		body, etag, length := f.body, f.etagHeader, f.lengthHeader
 		h := c.Response().Header()
-		gz := acceptsGzip(c.Request())
+		gz := acceptsGzip(r)
 		if gz {
-			body, etag = f.gz, f.gzETagHeader
+			body, etag, length = f.gz, f.gzETagHeader, f.gzLengthHeader
 		}
 		h["Etag"] = etag
 		h["Cache-Control"] = cacheControlHeader
+		if len(s.cfg.Server.AccessKeys) > 0 {
+			h["Cache-Control"] = privateCacheControlHeader
+		}
 		if _, ok := h["Vary"]; !ok {
 			h["Vary"] = varyEncoding
 		}
-		if etagMatches(c.Request().Header.Get("If-None-Match"), etag[0]) {
+		h["Last-Modified"] = ct.lastModified()
+		if notModified(r, etag[0], ct.Modified) {
 			return c.NoContent(http.StatusNotModified)
 		}
 		if gz {
 			h["Content-Encoding"] = gzipHeader
 		}
 		h["Content-Type"] = f.contentTypeHeader
+		h["Content-Length"] = length
 		c.Response().WriteHeader(http.StatusOK)
 		_, err = c.Response().Write(body)
 		return err
 	}
 }
 
-// baseURL is the absolute base for links: public_url, else the request's scheme and host.
+// notModified applies the preconditions of a GET (RFC 9110, 13.2.2): If-None-Match when
+// the reader sent one, else If-Modified-Since against the content's last change.
+func notModified(r *http.Request, etag string, modified time.Time) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		return etagMatches(inm, etag)
+	}
+	ims := r.Header.Get("If-Modified-Since")
+	if ims == "" || modified.IsZero() {
+		return false
+	}
+	t, err := http.ParseTime(ims)
+	return err == nil && !modified.Truncate(time.Second).After(t)
+}
+
+// baseURL is the absolute base for links: public_url, else the scheme the client used
+// (as a trusted proxy reports it) and the request's host.
 func (s *Server) baseURL(c echo.Context) string {
 	if s.cfg.Server.PublicURL != "" {
 		return s.cfg.Server.PublicURL
 	}
-	return c.Scheme() + "://" + c.Request().Host
+	return s.scheme(c) + "://" + c.Request().Host
 }
 
 // acceptsGzip reports whether Accept-Encoding allows gzip (and does not refuse it with q=0).

@@ -32,6 +32,7 @@ type ServerConfig struct {
 	MaxScreens           int      `toml:"max_screens"`
 	MaxScreensPerAddress int      `toml:"max_screens_per_address"`
 	LogFormat            string   `toml:"log_format"`
+	TrustedProxies       []string `toml:"trusted_proxies"`
 }
 
 // SpencerConfig is the [spencer] section.
@@ -267,6 +268,11 @@ func (c *Config) validate() []string {
 		add("server.max_screens_per_address must be above 0")
 	}
 	oneOf("server.log_format", s.LogFormat, "auto", "text", "json")
+	for i, c := range s.TrustedProxies {
+		if _, err := parsePrefix(c); err != nil {
+			add("server.trusted_proxies[%d]: %q is not an address or CIDR like 127.0.0.1/32 or 10.0.0.0/8", i, c)
+		}
+	}
 
 	sp := c.Spencer
 	oneOf("spencer.environment", sp.Environment, "production", "staging")

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
 	"sync"
 	"time"
@@ -31,9 +32,13 @@ type Content struct {
 	FetchedAt  time.Time            // when upstream sent this version
 	Stale      bool
 	StaleSince time.Time
+	// Modified is when what readers get last changed: the fetch of this version, or the
+	// moment the stale flag or the visible items changed. Feeds send it as Last-Modified.
+	Modified time.Time
 
 	deck  *renderedDeck // shared by every Content of the same version
 	feeds *feedCache    // per stale flag: the feeds carry it
+	modifiedHeader []string // Modified as a Last-Modified value, formatted once
 }
 
 // renderedDeck holds the screen and embed fragments of one version, in the default locale
@@ -59,6 +64,7 @@ var langPattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$`)
 // buildContent renders the content of a userlist from the items upstream sent.
 func buildContent(id, name, locale string, all []spencerclient.Item, state views.DeckState, fetchedAt, now time.Time) (*Content, error) {
 	c := &Content{UserlistID: id, Name: name, Locale: locale, State: state, All: all, FetchedAt: fetchedAt}
+	c.setModified(fetchedAt)
 	for _, it := range all {
 		if !it.Expired(now) {
 			c.Items = append(c.Items, it)
@@ -77,10 +83,12 @@ func buildContent(id, name, locale string, all []spencerclient.Item, state views
 	return c, nil
 }
 
-// withStale returns a copy of c with the stale flag changed; the rendered deck is shared.
-func (c *Content) withStale(stale bool, since time.Time) *Content {
+// withStale returns a copy of c with the stale flag changed at now; the rendered deck is
+// shared.
+func (c *Content) withStale(stale bool, since, now time.Time) *Content {
 	cp := *c
 	cp.Stale, cp.StaleSince = stale, since
+	cp.setModified(now)
 	cp.feeds = newFeedCache()
 	return &cp
 }
@@ -95,7 +103,17 @@ func (c *Content) refiltered(now time.Time) (*Content, error) {
 	if n.Version == c.Version {
 		return c, nil
 	}
-	return n.withStale(c.Stale, c.StaleSince), nil
+	return n.withStale(c.Stale, c.StaleSince, now), nil
+}
+
+// lastModified is Modified as a Last-Modified header value.
+func (c *Content) lastModified() []string { return c.modifiedHeader }
+
+func (c *Content) setModified(t time.Time) {
+	c.Modified, c.modifiedHeader = t, nil
+	if !t.IsZero() {
+		c.modifiedHeader = []string{t.UTC().Format(http.TimeFormat)}
+	}
 }
 
 // Title names the userlist for people: its configured name, else its id.

@@ -8,3 +8,18 @@ func (s *Server) AlertChecks() int64 {
 	}
 	return s.alerts.checks.Load()
 }
+
+// ReadRoutes lists the paths of the GET routes, with their parameters as written
+// (":id", "*"), so that tests can walk every route.
+func (s *Server) ReadRoutes() []string {
+	var out []string
+	for _, r := range s.echo.Routes() {
+		if r.Method == "GET" {
+			out = append(out, r.Path)
+		}
+	}
+	return out
+}
+
+// Assets are the hashed addresses of the static files.
+func (s *Server) AssetCSS() string { return s.assets.CSS }

@@ -10,10 +10,8 @@ import (
 	"mime"
 	"net/url"
 	"path"
+	"strconv"
 	"sync"
-	"time"
-
-	"github.com/gorilla/feeds"
 )
 
 // feedKind is one of the feed formats.
@@ -40,7 +38,7 @@ type encodedFeed struct {
 	gzETag      string
 
 	// the same, as header values, so serving them allocates nothing
-	contentTypeHeader, etagHeader, gzETagHeader []string
+	contentTypeHeader, etagHeader, gzETagHeader, lengthHeader, gzLengthHeader []string
 }
 
 // feedCache keeps the encoded feeds of one Content per base URL. With public_url set there
@@ -66,7 +64,7 @@ func newFeedCache() *feedCache { return &feedCache{} }
 
 // Feed returns c encoded as kind, with links below base(), which is asked for only when
 // this encoding is not kept yet.
-func (c *Content) Feed(key feedKey, base func() string) (*encodedFeed, error) {
+func (c *Content) Feed(key feedKey, ids feedIDs, base func() string) (*encodedFeed, error) {
 	kind := key.kind
 	if f, ok := c.feeds.entries.Load(key); ok {
 		return f.(*encodedFeed), nil
@@ -76,7 +74,7 @@ func (c *Content) Feed(key feedKey, base func() string) (*encodedFeed, error) {
 	if f, ok := c.feeds.entries.Load(key); ok {
 		return f.(*encodedFeed), nil
 	}
-	f, err := encodeFeed(c, kind, base())
+	f, err := encodeFeed(c, kind, base(), ids)
 	if err != nil {
 		return nil, err
 	}
@@ -87,20 +85,23 @@ func (c *Content) Feed(key feedKey, base func() string) (*encodedFeed, error) {
 	return f, nil
 }
 
-func encodeFeed(c *Content, kind feedKind, base string) (*encodedFeed, error) {
+// feedPaths are where each kind is served, for its self link.
+var feedPaths = [...]string{feedJSON: "/api/feed.json", feedRSS: "/api/feed.rss", feedAtom: "/api/feed.atom"}
+
+func encodeFeed(c *Content, kind feedKind, base string, ids feedIDs) (*encodedFeed, error) {
+	links := feedLinks{home: base + "/screens/" + c.UserlistID, ids: ids}
+	if base != "" {
+		links.self = base + feedPaths[kind] + "?userlist=" + c.UserlistID
+	}
 	var body []byte
 	var err error
 	switch kind {
 	case feedJSON:
-		body, err = json.Marshal(newJSONFeed(c, c.Stale, base))
+		body, err = json.Marshal(newJSONFeed(c, c.Stale, links))
 	case feedRSS:
-		var s string
-		s, err = xmlFeed(c, base).ToRss()
-		body = []byte(s)
+		body, err = encodeRSS(c, links)
 	case feedAtom:
-		var s string
-		s, err = xmlFeed(c, base).ToAtom()
-		body = []byte(s)
+		body, err = encodeAtom(c, links)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("encode feed of %s: %w", c.UserlistID, err)
@@ -117,51 +118,8 @@ func encodeFeed(c *Content, kind feedKind, base string) (*encodedFeed, error) {
 		gzETag:      strongETag(gz.Bytes()),
 	}
 	f.contentTypeHeader, f.etagHeader, f.gzETagHeader = []string{f.contentType}, []string{f.etag}, []string{f.gzETag}
+	f.lengthHeader, f.gzLengthHeader = []string{strconv.Itoa(len(f.body))}, []string{strconv.Itoa(len(f.gz))}
 	return f, nil
-}
-
-// xmlFeed is c as a gorilla/feeds Feed, for RSS 2.0 and Atom.
-func xmlFeed(c *Content, base string) *feeds.Feed {
-	link := base + "/screens/" + c.UserlistID
-	if base == "" {
-		link = "/screens/" + c.UserlistID
-	}
-	updated := c.FetchedAt
-	if updated.IsZero() {
-		updated = time.Unix(0, 0)
-	}
-	f := &feeds.Feed{
-		Title:       c.Title(),
-		Link:        &feeds.Link{Href: link},
-		Description: "News from Spencer for " + c.Title(),
-		Id:          "urn:spencer-signage:userlist:" + c.UserlistID,
-		Updated:     updated.UTC(),
-	}
-	for _, it := range c.Items {
-		fi := &feeds.Item{
-			Id:          it.ID,
-			Title:       it.Title,
-			Description: it.Excerpt(500),
-			Content:     it.BodyHTML,
-			Created:     it.Published.UTC(),
-		}
-		if it.Published.IsZero() {
-			fi.Created = updated.UTC()
-		}
-		if it.Link != "" {
-			fi.Link = &feeds.Link{Href: it.Link}
-		} else {
-			fi.Link = &feeds.Link{Href: link}
-		}
-		if it.Author != "" {
-			fi.Author = &feeds.Author{Name: it.Author}
-		}
-		if it.ImageURL != "" {
-			fi.Enclosure = &feeds.Enclosure{Url: it.ImageURL, Type: imageType(it.ImageURL), Length: "0"}
-		}
-		f.Add(fi)
-	}
-	return f
 }
 
 // imageType guesses an enclosure's media type from its URL; RSS requires one.

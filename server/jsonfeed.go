@@ -32,6 +32,7 @@ type jsonFeedItem struct {
 	URL           string           `json:"url,omitempty"`
 	Title         string           `json:"title,omitempty"`
 	ContentHTML   string           `json:"content_html,omitempty"`
+	ContentText   string           `json:"content_text,omitempty"`
 	Summary       string           `json:"summary,omitempty"`
 	Image         string           `json:"image,omitempty"`
 	DatePublished *time.Time       `json:"date_published,omitempty"`
@@ -44,7 +45,7 @@ type jsonFeedAuthor struct {
 	Name string `json:"name"`
 }
 
-func newJSONFeed(c *Content, stale bool, base string) jsonFeed {
+func newJSONFeed(c *Content, stale bool, l feedLinks) jsonFeed {
 	f := jsonFeed{
 		Version:     "https://jsonfeed.org/version/1.1",
 		Title:       c.Title(),
@@ -53,9 +54,8 @@ func newJSONFeed(c *Content, stale bool, base string) jsonFeed {
 		Items:       make([]jsonFeedItem, 0, len(c.Items)),
 		Signage:     signageExt{Userlist: c.UserlistID, Stale: stale, Version: c.Version},
 	}
-	if base != "" {
-		f.HomePageURL = base + "/screens/" + c.UserlistID
-		f.FeedURL = base + "/api/feed.json?userlist=" + c.UserlistID
+	if l.self != "" {
+		f.HomePageURL, f.FeedURL = l.home, l.self
 	}
 	if !c.FetchedAt.IsZero() {
 		t := c.FetchedAt.UTC()
@@ -76,6 +76,13 @@ func newJSONFeedItem(it spencerclient.Item) jsonFeedItem {
 		Summary:     it.Summary,
 		Image:       it.ImageURL,
 		Language:    it.Locale,
+	}
+	if ji.ContentHTML == "" {
+		// JSON Feed 1.1 asks every item for content_html or content_text.
+		ji.ContentText = it.Summary
+		if ji.ContentText == "" {
+			ji.ContentText = it.Title
+		}
 	}
 	if json.Valid(it.Raw) {
 		ji.Spencer = it.Raw

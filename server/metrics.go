@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -185,32 +184,16 @@ func isTimeout(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
-// countRequests counts requests by route template (never the raw path: ids would make
-// a series each) and status.
-func (m *metrics) countRequests(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		err := next(c)
-		status := c.Response().Status
-		if err != nil {
-			status = http.StatusInternalServerError
-			var he *httpError
-			var ee *echo.HTTPError
-			if errors.As(err, &he) {
-				status = he.status
-			} else if errors.As(err, &ee) {
-				status = ee.Code
-			}
-		}
-		route := c.Path()
-		if !m.routes[route] {
-			route = "unmatched"
-		}
-		key := routeStatus{route, status}
-		ctr, ok := m.requestCounters.Load(key)
-		if !ok {
-			ctr, _ = m.requestCounters.LoadOrStore(key, m.httpRequests.WithLabelValues(route, strconv.Itoa(status)))
-		}
-		ctr.(prometheus.Counter).Inc()
-		return err
+// count counts a request by route template (never the raw path: ids would make a series
+// each) and the status sent.
+func (m *metrics) count(route string, status int) {
+	if !m.routes[route] {
+		route = "unmatched"
 	}
+	key := routeStatus{route, status}
+	ctr, ok := m.requestCounters.Load(key)
+	if !ok {
+		ctr, _ = m.requestCounters.LoadOrStore(key, m.httpRequests.WithLabelValues(route, strconv.Itoa(status)))
+	}
+	ctr.(prometheus.Counter).Inc()
 }

@@ -286,7 +286,7 @@ func (p *Poller) fetched(ul *Userlist, old *Content, items []spencerclient.Item,
 	}
 	if old != nil && old.Version == contentVersion(state, shown) {
 		if old.Stale {
-			c := old.withStale(false, time.Time{})
+			c := old.withStale(false, time.Time{}, now)
 			ul.content.Store(c)
 			p.hub.Status(c)
 			p.log.Info("upstream recovered", slog.String("userlist", ul.ID))
@@ -370,7 +370,7 @@ func (p *Poller) failed(ul *Userlist, old *Content, err error, now time.Time) ti
 		}
 		becameStale := !c.Stale
 		if becameStale {
-			c = c.withStale(true, since)
+			c = c.withStale(true, since, now)
 		}
 		if c != old {
 			ul.content.Store(c)

@@ -6,43 +6,54 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// routes declares every route of the product (SPEC 6) in one place.
+// getAndHead are the methods of every read route: uptime monitors and link checkers send
+// HEAD, which must answer as GET does, without the body (RFC 9110, 9.3.2).
+var getAndHead = []string{http.MethodGet, http.MethodHead}
+
+// routes declares every route of the product in one place. Guards (access keys, the admin
+// check, CORS) are attached to the routes they protect, never to a path prefix: a prefix
+// group would make echo answer every unknown path through the guard, with 401 or 403
+// instead of 404.
 func (s *Server) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.logRequests, s.metrics.countRequests, s.securityHeaders)
+	e.IPExtractor = s.clientIP
+	e.Use(s.observe, s.securityHeaders)
 
-	e.GET("/", s.handleIndex)
-	e.GET("/healthz", s.handleHealthz)
-	e.GET("/readyz", s.handleReadyz)
-	e.GET("/favicon.ico", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
-	e.GET("/sw.js", s.handleServiceWorker)
-	e.GET("/static/*", echo.WrapHandler(s.static))
+	get := func(path string, h echo.HandlerFunc, guards ...echo.MiddlewareFunc) {
+		e.Match(getAndHead, path, h, guards...)
+	}
+	get("/", s.handleIndex)
+	get("/healthz", s.handleHealthz)
+	get("/readyz", s.handleReadyz)
+	get("/favicon.ico", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+	get("/sw.js", s.handleServiceWorker)
+	get("/static/*", echo.WrapHandler(s.static))
 	if s.opts.DemoImages != nil {
-		e.GET(DemoImagesPath+"/:name", echo.WrapHandler(s.opts.DemoImages))
+		get(DemoImagesPath+"/:name", echo.WrapHandler(s.opts.DemoImages))
 	}
 
-	screens := e.Group("", s.requireAccessKey)
-	screens.GET("/screens/:id", s.handleScreen)
-	screens.GET("/screens/:id/ws", s.handleScreenWS)
-	screens.GET("/screens/:id/deck", s.handleScreenDeck)
-	screens.GET("/embed/:id", s.handleEmbed)
-	screens.GET("/embed/:id/fragment", s.handleEmbedFragment)
+	keyed := s.requireAccessKey
+	get("/screens/:id", s.handleScreen, keyed)
+	get("/screens/:id/ws", s.handleScreenWS, keyed)
+	get("/screens/:id/deck", s.handleScreenDeck, keyed)
+	get("/embed/:id", s.handleEmbed, keyed)
+	get("/embed/:id/fragment", s.handleEmbedFragment, keyed)
 
-	api := e.Group("/api", s.cors, s.requireAccessKey)
-	api.GET("/feed.json", s.handleFeed(feedJSON))
-	api.GET("/feed.rss", s.handleFeed(feedRSS))
-	api.GET("/feed.atom", s.handleFeed(feedAtom))
-	api.OPTIONS("/*", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+	preflight := func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
+	for path, kind := range map[string]feedKind{"/api/feed.json": feedJSON, "/api/feed.rss": feedRSS, "/api/feed.atom": feedAtom} {
+		get(path, s.handleFeed(kind), s.cors, keyed)
+		e.OPTIONS(path, preflight, s.cors)
+	}
 
-	admin := e.Group("", s.requireAdmin)
-	admin.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
-	admin.GET("/admin", s.handleAdmin)
-	admin.GET("/admin/status.json", s.handleAdminStatus)
-	admin.POST("/admin/reload", s.handleAdminReload)
-	admin.POST("/admin/fetch", s.handleAdminFetch)
+	admin := s.requireAdmin
+	get("/metrics", echo.WrapHandler(s.metrics.handler()), admin)
+	get("/admin", s.handleAdmin, admin)
+	get("/admin/status.json", s.handleAdminStatus, admin)
+	e.POST("/admin/reload", s.handleAdminReload, admin)
+	e.POST("/admin/fetch", s.handleAdminFetch, admin)
 
 	s.metrics.routes = map[string]bool{}
 	for _, r := range e.Routes() {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
 	"github.com/spencer-signage/signage/views"
@@ -164,7 +164,11 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 		return err
 	}
 	r := c.Request()
-	addr := remoteHost(r)
+	if !websocket.IsWebSocketUpgrade(r) {
+		// A HEAD or a plain GET (a link checker): answer as for any bad request, not 405.
+		return errorf(http.StatusBadRequest, "This address is a screen's WebSocket: open /screens/"+ul.ID+" instead.")
+	}
+	addr := c.RealIP()
 	if err := s.hub.Reserve(addr); err != nil {
 		return errorf(http.StatusTooManyRequests, "Too many screens are connected.")
 	}
@@ -173,6 +177,7 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 		s.hub.Release(addr)
 		return nil // the upgrader has answered the client
 	}
+	c.Response().Status = http.StatusSwitchingProtocols // for the request log
 	q := r.URL.Query()
 	opts := s.pageOptions(c)
 	id := fmt.Sprintf("s%d", s.screenSeq.Add(1))
@@ -208,16 +213,12 @@ func (s *Server) render(c echo.Context, page templ.Component) error {
 	if err := page.Render(c.Request().Context(), &buf); err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-cache")
-	return c.HTMLBlob(http.StatusOK, buf.Bytes())
-}
-
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+	h := c.Response().Header()
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-cache")
 	}
-	return host
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
 }
 
 func truncate(s string, n int) string {

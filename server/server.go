@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,11 @@ type Server struct {
 	csrf      string        // token of the admin actions
 	heartbeat time.Duration // how often screens report; two missed and a screen is offline
 	upgrader  websocket.Upgrader
+	proxies   *proxies
+	// publicHost is the host[:port] of public_url, "" without one.
+	publicHost  string
+	crossOrigin *http.CrossOriginProtection
+	feedIDs     feedIDs
 	screenSeq atomic.Int64
 	ln        net.Listener
 	serveErr  chan error
@@ -78,6 +84,15 @@ func New(cfg Config, opts Options) *Server {
 		serveErr:  make(chan error, 1),
 		csrf:      newCSRFToken(),
 		heartbeat: 30 * time.Second,
+	}
+	s.proxies = newProxies(cfg.Server.TrustedProxies)
+	s.feedIDs = feedIDs{upstream: upstreamIdentity(cfg.Spencer, opts.Demo)}
+	s.crossOrigin = http.NewCrossOriginProtection()
+	if pub := cfg.Server.PublicURL; pub != "" {
+		if u, err := url.Parse(pub); err == nil {
+			s.publicHost = u.Host
+		}
+		s.crossOrigin.AddTrustedOrigin(originOf(pub)) //nolint:errcheck // validated with the config
 	}
 	if opts.HeartbeatInterval > 0 {
 		s.heartbeat = opts.HeartbeatInterval
@@ -178,6 +193,21 @@ func (s *Server) Close(ctx context.Context) error {
 	s.hub.Close()
 	s.poller.Stop()
 	return err
+}
+
+// upstreamIdentity names the Spencer whose news this is, for the feeds' permanent ids:
+// the customer, else the API's host; demo mode's upstream changes port at every start.
+func upstreamIdentity(sp SpencerConfig, demo bool) string {
+	switch {
+	case demo:
+		return "demo"
+	case sp.Customer != "":
+		return "customer:" + strings.ToLower(sp.Customer)
+	}
+	if u, err := url.Parse(sp.APIBase()); err == nil {
+		return "api:" + strings.ToLower(u.Host)
+	}
+	return sp.APIBase()
 }
 
 // checkOrigin accepts WebSocket upgrades from pages of this server (its own host, or the

@@ -1,0 +1,154 @@
+package server_test
+
+import (
+	"io"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spencer-signage/signage/server"
+)
+
+// concrete turns a route template into a path that exists.
+func concrete(e *env, route string) string {
+	switch {
+	case route == "/static/*":
+		return e.srv.AssetCSS()
+	case strings.HasPrefix(route, "/api/"):
+		return route + "?userlist=" + lobby
+	}
+	return strings.ReplaceAll(route, ":id", lobby)
+}
+
+// headersThatMustMatch are the headers a HEAD answer must share with GET's.
+var headersThatMustMatch = []string{"Content-Type", "Content-Length", "Etag", "Last-Modified", "Cache-Control",
+	"Content-Security-Policy", "X-Frame-Options", "Vary"}
+
+// TestEveryRouteAnswersHEAD: uptime monitors and link checkers send HEAD. Every route that
+// answers GET answers HEAD with the same status and headers and no body, the admin ones
+// included (from this machine), whatever the settings.
+func TestEveryRouteAnswersHEAD(t *testing.T) {
+	e := newEnv(t, time.Minute)
+	routes := e.srv.ReadRoutes()
+	if len(routes) < 12 {
+		t.Fatalf("only %d GET routes: %v", len(routes), routes)
+	}
+	for _, route := range routes {
+		path := concrete(e, route)
+		get, getBody := e.get(path)
+		head := e.do(http.MethodHead, path)
+		if head.StatusCode != get.StatusCode {
+			t.Errorf("HEAD %s: %d, GET %d", path, head.StatusCode, get.StatusCode)
+			continue
+		}
+		if get.StatusCode >= 400 && route != "/screens/:id/ws" {
+			t.Errorf("GET %s: %d", path, get.StatusCode)
+		}
+		for _, h := range headersThatMustMatch {
+			if g, hd := get.Header.Get(h), head.Header.Get(h); g != hd && !(h == "Content-Length" && hd == "") {
+				t.Errorf("%s: %s is %q on GET, %q on HEAD", path, h, g, hd)
+			}
+		}
+		if head.ContentLength > 0 && head.ContentLength != int64(len(getBody)) {
+			t.Errorf("%s: HEAD announces %d bytes, GET sent %d", path, head.ContentLength, len(getBody))
+		}
+	}
+}
+
+// TestCurlHead: what an operator types to check the service, with a client we did not write.
+func TestCurlHead(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Fatal("curl not found: install it (apt-get install curl)")
+	}
+	e := newEnv(t, time.Minute)
+	for _, p := range []string{"/healthz", "/", "/screens/" + lobby, "/api/feed.json", "/api/feed.rss", "/api/feed.atom"} {
+		out, err := exec.Command(curl, "-sS", "-I", "--max-time", "10", e.base+p).CombinedOutput()
+		if err != nil {
+			t.Fatalf("curl -I %s: %v\n%s", p, err, out)
+		}
+		if first, _, _ := strings.Cut(string(out), "\r\n"); first != "HTTP/1.1 200 OK" {
+			t.Errorf("curl -I %s: %q", p, first)
+		}
+	}
+}
+
+// TestUnknownPathsAre404: a path that is no route is 404, whatever the admin and access
+// key settings; a login token on such a path logs nobody in.
+func TestUnknownPathsAre404(t *testing.T) {
+	const token = "admin-token-for-tests-123"
+	for name, mod := range map[string]func(*server.Config){
+		"default":          func(*server.Config) {},
+		"admin token":      func(c *server.Config) { c.Server.AdminToken = token },
+		"access keys":      func(c *server.Config) { c.Server.AccessKeys = []string{testKey} },
+		"token and keys":   func(c *server.Config) { c.Server.AdminToken, c.Server.AccessKeys = token, []string{testKey} },
+		"userlists closed": func(c *server.Config) { c.Screens.AllowAnyUserlist = false },
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, time.Minute, mod)
+			for _, p := range []string{"/nope", "/favicon.png", "/screens", "/screens/", "/api/nope", "/api/", "/admin/nope",
+				"/embed", "/static/nope.css", "/nothing?token=" + token, "/screens/" + lobby + "/nope"} {
+				resp, body := e.get(p)
+				if resp.StatusCode != http.StatusNotFound {
+					t.Errorf("GET %s: %d, want 404", p, resp.StatusCode)
+				}
+				if c := resp.Header.Get("Set-Cookie"); c != "" {
+					t.Errorf("GET %s sets a cookie: %q", p, c)
+				}
+				if strings.HasPrefix(p, "/api/") && !strings.Contains(body, `"error"`) {
+					t.Errorf("GET %s: body %q is not a JSON error", p, body)
+				}
+				if head := e.do(http.MethodHead, p); head.StatusCode != http.StatusNotFound {
+					t.Errorf("HEAD %s: %d, want 404", p, head.StatusCode)
+				}
+			}
+		})
+	}
+}
+
+// TestRequestLogRecordsTheStatusSent: the request log and the metrics see the status the
+// client got, for a router 404 and a handler error alike.
+func TestRequestLogRecordsTheStatusSent(t *testing.T) {
+	e := newEnv(t, time.Minute)
+	e.get("/nope")
+	e.get("/screens/not-a-uuid")
+	e.get("/api/feed.json?userlist=nope")
+	logs := e.logs.String()
+	for _, want := range []string{`"path":"/nope","status":404`, `"path":"/screens/not-a-uuid","status":404`, `"path":"/api/feed.json","status":400`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the request log lacks %s", want)
+		}
+	}
+	_, metrics := e.get("/metrics")
+	for _, want := range []string{`signage_http_requests_total{route="unmatched",status="404"}`, `signage_http_requests_total{route="/screens/:id",status="404"}`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// do sends a request with any method and returns the response with its body read.
+func (e *env) do(method, path string, header ...string) *http.Response {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.base+path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Accept-Encoding", "identity")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if method == http.MethodHead && len(b) > 0 {
+		e.t.Errorf("HEAD %s sent a body of %d bytes", path, len(b))
+	}
+	return resp
+}
+
