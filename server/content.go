@@ -36,9 +36,9 @@ type Content struct {
 	// moment the stale flag or the visible items changed. Feeds send it as Last-Modified.
 	Modified time.Time
 
-	deck  *renderedDeck // shared by every Content of the same version
-	feeds *feedCache    // per stale flag: the feeds carry it
-	modifiedHeader []string // Modified as a Last-Modified value, formatted once
+	deck           *renderedDeck // shared by every Content of the same version
+	feeds          *feedCache    // per stale flag: the feeds carry it
+	modifiedHeader []string      // Modified as a Last-Modified value, formatted once
 }
 
 // renderedDeck holds the screen and embed fragments of one version, in the default locale

@@ -151,4 +151,3 @@ func (e *env) do(method, path string, header ...string) *http.Response {
 	}
 	return resp
 }
-

@@ -65,9 +65,9 @@ type Server struct {
 	publicHost  string
 	crossOrigin *http.CrossOriginProtection
 	feedIDs     feedIDs
-	screenSeq atomic.Int64
-	ln        net.Listener
-	serveErr  chan error
+	screenSeq   atomic.Int64
+	ln          net.Listener
+	serveErr    chan error
 }
 
 // New wires a server from its config; Open starts it.

@@ -65,16 +65,16 @@ type atomLink struct {
 }
 
 type atomDoc struct {
-	XMLName  xml.Name     `xml:"http://www.w3.org/2005/Atom feed"`
-	Lang     string       `xml:"xml:lang,attr,omitempty"`
-	ID       string       `xml:"id"`
-	Title    string       `xml:"title"`
-	Subtitle string       `xml:"subtitle,omitempty"`
-	Updated  string       `xml:"updated"`
-	Links    []atomLink   `xml:"link"`
-	Author   *atomPerson  `xml:"author,omitempty"`
-	Gen      string       `xml:"generator"`
-	Entries  []atomEntry  `xml:"entry"`
+	XMLName  xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
+	Lang     string      `xml:"xml:lang,attr,omitempty"`
+	ID       string      `xml:"id"`
+	Title    string      `xml:"title"`
+	Subtitle string      `xml:"subtitle,omitempty"`
+	Updated  string      `xml:"updated"`
+	Links    []atomLink  `xml:"link"`
+	Author   *atomPerson `xml:"author,omitempty"`
+	Gen      string      `xml:"generator"`
+	Entries  []atomEntry `xml:"entry"`
 }
 
 type atomPerson struct {
