@@ -28,6 +28,7 @@ type statusJSON struct {
 		ID         string     `json:"id"`
 		SID        string     `json:"sid"`
 		UserlistID string     `json:"userlist"`
+		Address    string     `json:"address"`
 		Viewport   string     `json:"viewport"`
 		Version    string     `json:"version"`
 		Online     bool       `json:"online"`
