@@ -249,8 +249,8 @@ func (s *Server) status() adminStatus {
 		}
 		st.Userlists = append(st.Userlists, d)
 	}
-	if ok, reason := s.poller.Answered(); !ok && !s.opts.Demo && st.FailingSince == nil {
-		st.Upstream, st.Problem = "waiting", reason
+	if ok, why := s.poller.Answered(); !ok && !s.opts.Demo && st.FailingSince == nil {
+		st.Upstream, st.Problem = "waiting", why.Error()
 	}
 	sort.Slice(st.Userlists, func(i, j int) bool {
 		a, b := st.Userlists[i], st.Userlists[j]

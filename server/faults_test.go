@@ -1,12 +1,15 @@
 package server_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -264,4 +267,50 @@ func TestHostileWebSocketClients(t *testing.T) {
 	if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("sixth screen from one address: err %v, want 429", err)
 	}
+}
+
+// TestCredentialsEchoedUpstreamStayHidden: an identity service and an API that echo the
+// whole request into their errors (the secret URL-encoded and JSON-escaped, the Basic
+// header, the access token) leave no trace of a credential on any page, in status.json,
+// the metrics or the log; /readyz, which anyone may ask, says only a reason code.
+func TestCredentialsEchoedUpstreamStayHidden(t *testing.T) {
+	const secret = `s3cr"et/+ &ü<x>  two-spaces-and-more-Value-9`
+	e := newEnv(t, time.Minute, func(c *server.Config) { c.Spencer.ClientSecret = secret })
+	e.fake.SetFault(spencertest.Fault{TokenEchoAll: true, EchoPadding: 130}) // the 200-character cut falls inside the secret
+	e.srv.Poller().Get(lobby).FetchNow()
+	waitFor(t, 10*time.Second, "the echoing token endpoint", func() bool { return strings.Contains(e.logs.String(), "client_secret=[reda") })
+	resp, body := e.get("/readyz")
+	if resp.StatusCode != http.StatusServiceUnavailable || body != "not ready: token_error\n" {
+		t.Errorf("readyz = %d %q, want 503 with a reason code only", resp.StatusCode, body)
+	}
+	basic := base64.StdEncoding.EncodeToString([]byte(spencertest.ClientID + ":" + url.QueryEscape(secret)))
+	accessToken := regexp.MustCompile(`at-[0-9a-f]{8}`)
+	check := func(stage string) {
+		t.Helper()
+		texts := map[string]string{"log": e.logs.String()}
+		for _, p := range []string{"/", "/readyz", "/admin", "/admin/status.json", "/metrics", "/screens/" + lobby, "/api/feed.json"} {
+			_, texts[p] = e.get(p)
+		}
+		for where, text := range texts {
+			for _, s := range []string{secret, basic} {
+				for i := 0; i+8 <= len(s); i++ {
+					if strings.Contains(text, s[i:i+8]) {
+						t.Errorf("%s: %s shows %q of a credential", stage, where, s[i:i+8])
+						break
+					}
+				}
+			}
+			if m := accessToken.FindString(text); m != "" {
+				t.Errorf("%s: %s shows the access token %q", stage, where, m)
+			}
+		}
+	}
+	check("token endpoint echoing")
+
+	// Now the token is good, and the API echoes the request that carried it.
+	e.fake.SetCredentials(spencertest.ClientID, secret)
+	e.fake.SetFault(spencertest.Fault{PublicationsEchoAll: true, EchoPadding: 175})
+	e.srv.Poller().Get(lobby).FetchNow()
+	waitFor(t, 10*time.Second, "the echoing API", func() bool { return strings.Contains(e.logs.String(), "Authorization: Bearer [re") })
+	check("API echoing")
 }

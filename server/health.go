@@ -11,14 +11,20 @@ func (s *Server) handleHealthz(c echo.Context) error {
 }
 
 // handleReadyz is 200 once upstream answered at least once (always in demo mode, whose
-// upstream is in-process), 503 with the reason before.
+// upstream is in-process), 503 before. Anyone may ask, so the answer is a short reason
+// code (no_answer_yet, token_error, unauthorized, timeout, ...); the details are on
+// /admin and in the log.
 func (s *Server) handleReadyz(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
-	if ok, reason := s.poller.Answered(); ok || s.opts.Demo {
+	ok, why := s.poller.Answered()
+	if ok || s.opts.Demo {
 		return c.String(http.StatusOK, "ready\n")
-	} else {
-		return c.String(http.StatusServiceUnavailable, "not ready: "+reason+"\n")
 	}
+	code := "no_answer_yet"
+	if why != errNoAnswerYet {
+		code = outcome(why)
+	}
+	return c.String(http.StatusServiceUnavailable, "not ready: "+code+"\n")
 }
 
 // handleServiceWorker serves the screen's service worker from the root, so that its scope

@@ -68,7 +68,7 @@ type Poller struct {
 	lists map[string]*Userlist
 
 	answered atomic.Bool // upstream answered at least once
-	lastErr  atomic.Pointer[string]
+	lastErr  atomic.Pointer[error]
 }
 
 // NewPoller returns a poller; Start begins polling.
@@ -134,15 +134,19 @@ func (p *Poller) Read(id string) *Userlist {
 	return p.activate(id, name, configured)
 }
 
-// Answered reports whether upstream has answered at least once, and else the last error.
-func (p *Poller) Answered() (bool, string) {
+// errNoAnswerYet is why upstream has not answered when nothing failed yet.
+var errNoAnswerYet = errors.New("no answer from Spencer yet")
+
+// Answered reports whether upstream has answered at least once, and else why not: the
+// last error (whose text the client has cleared of credentials), or errNoAnswerYet.
+func (p *Poller) Answered() (bool, error) {
 	if p.answered.Load() {
-		return true, ""
+		return true, nil
 	}
 	if e := p.lastErr.Load(); e != nil {
 		return false, *e
 	}
-	return false, "no answer from Spencer yet"
+	return false, errNoAnswerYet
 }
 
 func (p *Poller) activate(id, name string, configured bool) *Userlist {
@@ -348,7 +352,7 @@ func (p *Poller) unknown(ul *Userlist, old *Content, err error, now time.Time) {
 
 func (p *Poller) failed(ul *Userlist, old *Content, err error, now time.Time) time.Duration {
 	msg := err.Error()
-	p.lastErr.Store(&msg)
+	p.lastErr.Store(&err)
 	ul.mu.Lock()
 	ul.status.Failures++
 	failures := ul.status.Failures

@@ -53,10 +53,13 @@ type Client struct {
 	hc        *http.Client
 	tokens    *tokenCache
 	locale    string
+	// acceptLanguage asks for the configured locale, and en-US (which Spencer always
+	// carries) after it.
+	acceptLanguage string
 	maxBody   int64
 	userAgent string
 	log       *slog.Logger
-	secret    string
+	red       *redactor
 	refresh   *refreshStore
 
 	skippedTotal atomic.Int64
@@ -96,11 +99,15 @@ func New(cfg Config) (*Client, error) {
 		log:        cfg.Logger,
 		skipLogged: map[string]bool{},
 	}
+	c.acceptLanguage = cfg.Locale
+	if !strings.EqualFold(cfg.Locale, "en-US") {
+		c.acceptLanguage += ", en-US;q=0.5"
+	}
 	c.hc = &http.Client{
 		Timeout:   cfg.Timeout,
 		Transport: userAgentTransport{ua: cfg.UserAgent, base: http.DefaultTransport},
 	}
-	c.secret = cfg.ClientSecret
+	c.red = &redactor{id: cfg.ClientID, secret: cfg.ClientSecret}
 	if cfg.AuthStyle == AuthRefreshTokenJSON {
 		r, err := newRefreshStore(cfg.StateDir, cfg.RefreshToken)
 		if err != nil {
@@ -110,28 +117,14 @@ func New(cfg Config) (*Client, error) {
 			return nil, errors.New("spencer: auth_style refresh_token_json needs a refresh token")
 		}
 		c.refresh = r
+		c.red.refresh = r
 	}
-	fetch, err := newFetcher(cfg, c.hc, c.refresh)
+	fetch, err := newFetcher(cfg, c.hc, c.refresh, c.red)
 	if err != nil {
 		return nil, err
 	}
-	c.tokens = newTokenCache(context.Background(), fetch, c.redact)
+	c.tokens = newTokenCache(context.Background(), fetch, c.red)
 	return c, nil
-}
-
-// redact removes the client secret and any refresh token from a text meant for a log or
-// an error.
-func (c *Client) redact(s string) string {
-	secrets := []string{c.secret, url.QueryEscape(c.secret)}
-	if c.refresh != nil {
-		secrets = append(secrets, c.refresh.secrets()...)
-	}
-	for _, v := range secrets {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, "[redacted]")
-		}
-	}
-	return s
 }
 
 // TokenStatus describes the current access token (never the token itself).
@@ -211,6 +204,7 @@ func (c *Client) do(ctx context.Context, u string, tok *oauth2.Token) (*http.Res
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept-Language", c.acceptLanguage)
 	// x/oauth2 would send the token_type as given ("bearer"); the scheme is case-insensitive
 	// but some gateways are not, so send it as RFC 6750 spells it.
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
@@ -220,8 +214,8 @@ func (c *Client) do(ctx context.Context, u string, tok *oauth2.Token) (*http.Res
 // excerpt reads the start of an error body for a message and closes it.
 func (c *Client) excerpt(resp *http.Response) string {
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	return c.redact(bodyExcerpt(b))
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return c.red.excerpt(b)
 }
 
 func (c *Client) logSkipped(userListID string, skipped []Skipped) {

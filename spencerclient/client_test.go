@@ -63,6 +63,21 @@ func TestPublicationsDecodesAndNamesTheProduct(t *testing.T) {
 	}
 }
 
+// TestAcceptLanguage: an API that picks the language from the header answers in the
+// configured locale, with en-US (which Spencer always carries) as the fallback.
+func TestAcceptLanguage(t *testing.T) {
+	for locale, want := range map[string]string{"nl-BE": "nl-BE, en-US;q=0.5", "en-US": "en-US", "": "en-US"} {
+		fake := newFake(t)
+		c := newClient(t, fake, func(cfg *spencerclient.Config) { cfg.Locale = locale })
+		if _, err := c.Publications(context.Background(), listID); err != nil {
+			t.Fatal(err)
+		}
+		if got := fake.LastAcceptLanguage(); got != want {
+			t.Errorf("locale %q: Accept-Language %q, want %q", locale, got, want)
+		}
+	}
+}
+
 func TestConcurrentCallsShareOneToken(t *testing.T) {
 	fake := newFake(t)
 	c := newClient(t, fake)

@@ -44,7 +44,7 @@ type tokenCache struct {
 	fetch  tokenFetcher
 	ctx    context.Context // long-lived: a renewal is shared, no one caller's context may cancel it
 	now    func() time.Time
-	redact func(string) string
+	red    *redactor
 
 	mu      sync.Mutex
 	tok     *oauth2.Token
@@ -54,8 +54,8 @@ type tokenCache struct {
 
 var _ oauth2.TokenSource = (*tokenCache)(nil)
 
-func newTokenCache(ctx context.Context, fetch tokenFetcher, redact func(string) string) *tokenCache {
-	return &tokenCache{fetch: fetch, ctx: ctx, now: time.Now, redact: redact}
+func newTokenCache(ctx context.Context, fetch tokenFetcher, red *redactor) *tokenCache {
+	return &tokenCache{fetch: fetch, ctx: ctx, now: time.Now, red: red}
 }
 
 // Token returns the cached token, renewing it first when it is missing or due.
@@ -85,6 +85,7 @@ func (c *tokenCache) Token() (*oauth2.Token, error) {
 		lifetime = time.Until(tok.Expiry)
 	}
 	tok.Expiry = obtained.Add(lifetime)
+	c.red.rememberAccess(tok.AccessToken)
 	c.tok = tok
 	c.renewAt = tok.Expiry.Add(-renewalMargin(lifetime))
 	c.status.Renewals++
@@ -114,23 +115,22 @@ func (c *tokenCache) Status() TokenStatus {
 func (c *tokenCache) tokenError(err error) error {
 	var te *TokenError
 	if errors.As(err, &te) {
-		te.Description = c.redact(te.Description)
+		te.Code = c.red.redact(te.Code)
+		te.Description = c.red.redact(te.Description)
 		return te
 	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		te := &TokenError{Code: re.ErrorCode, Description: re.ErrorDescription}
+		te := &TokenError{Code: c.red.excerpt([]byte(re.ErrorCode)), Description: c.red.excerpt([]byte(re.ErrorDescription))}
 		if re.Response != nil {
 			te.Status = re.Response.StatusCode
 		}
 		if te.Code == "" && te.Description == "" {
-			te.Description = bodyExcerpt(re.Body)
+			te.Description = c.red.excerpt(re.Body)
 		}
-		te.Code = c.redact(te.Code)
-		te.Description = c.redact(te.Description)
 		return te
 	}
-	return &TokenError{Err: redactedError{msg: c.redact(err.Error()), err: err}}
+	return &TokenError{Err: redactedError{msg: c.red.redact(err.Error()), err: err}}
 }
 
 // redactedError keeps an error's identity for errors.Is/As while its text has the

@@ -32,7 +32,7 @@ const (
 
 // newFetcher picks how tokens are asked for. x/oauth2 serves the form styles; the JSON
 // styles and refresh-token rotation are what it cannot do.
-func newFetcher(cfg Config, hc *http.Client, refresh *refreshStore) (tokenFetcher, error) {
+func newFetcher(cfg Config, hc *http.Client, refresh *refreshStore, red *redactor) (tokenFetcher, error) {
 	basic := false
 	switch cfg.TokenAuth {
 	case "", TokenAuthBody:
@@ -49,7 +49,7 @@ func newFetcher(cfg Config, hc *http.Client, refresh *refreshStore) (tokenFetche
 		}
 		return formFetcher(cfg.TokenURL, cfg.ClientID, cfg.ClientSecret, style, hc), nil
 	case AuthJSON, AuthJSONNoGrant, AuthRefreshTokenJSON:
-		j := &jsonFetcher{url: cfg.TokenURL, id: cfg.ClientID, secret: cfg.ClientSecret, basic: basic, hc: hc, style: cfg.AuthStyle, refresh: refresh}
+		j := &jsonFetcher{url: cfg.TokenURL, id: cfg.ClientID, secret: cfg.ClientSecret, basic: basic, hc: hc, style: cfg.AuthStyle, refresh: refresh, red: red}
 		return j.fetch, nil
 	}
 	return nil, fmt.Errorf("spencer: auth_style %q is not one of form, json, json_no_grant, refresh_token_json", cfg.AuthStyle)
@@ -62,6 +62,7 @@ type jsonFetcher struct {
 	style           string
 	hc              *http.Client
 	refresh         *refreshStore // AuthRefreshTokenJSON only
+	red             *redactor
 }
 
 func (j *jsonFetcher) fetch(ctx context.Context) (*oauth2.Token, error) {
@@ -107,12 +108,12 @@ func (j *jsonFetcher) fetch(ctx context.Context) (*oauth2.Token, error) {
 	}
 	jsonErr := json.Unmarshal(raw, &answer)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 || jsonErr != nil || answer.AccessToken == "" {
-		te := &TokenError{Status: resp.StatusCode, Code: answer.Error, Description: answer.Description}
+		te := &TokenError{Status: resp.StatusCode, Code: j.red.excerpt([]byte(answer.Error)), Description: j.red.excerpt([]byte(answer.Description))}
 		if te.Description == "" {
-			te.Description = answer.Message
+			te.Description = j.red.excerpt([]byte(answer.Message))
 		}
 		if te.Code == "" && te.Description == "" {
-			te.Description = bodyExcerpt(raw)
+			te.Description = j.red.excerpt(raw)
 		}
 		return nil, te
 	}

@@ -9,8 +9,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +39,14 @@ type Fault struct {
 	TokenStatus  int           // the token endpoint answers with this status
 	TokenDown    bool          // the token endpoint closes the connection without answering
 	TokenEcho    bool          // the token endpoint refuses the client and echoes what it sent (a careless gateway)
+	// TokenEchoAll and PublicationsEchoAll make the endpoint fail and repeat the whole
+	// request in its error body, in every spelling a careless gateway uses: the headers as
+	// sent (a Basic header, the bearer token), the body raw (URL-encoded) and
+	// JSON-escaped, after EchoPadding characters of padding (so a test can make a
+	// message's length limit cut any of them).
+	TokenEchoAll        bool
+	PublicationsEchoAll bool
+	EchoPadding         int
 }
 
 // Server is a running fake Spencer.
@@ -69,6 +79,7 @@ type Server struct {
 	unauthorizedAnswers atomic.Int64
 	perUserlist         sync.Map // id -> *atomic.Int64
 	lastUserAgent       atomic.Value
+	lastAcceptLanguage  atomic.Value
 }
 
 type image struct {
@@ -223,6 +234,12 @@ func (s *Server) LastUserAgent() string {
 	return v
 }
 
+// LastAcceptLanguage is the Accept-Language of the last publications request.
+func (s *Server) LastAcceptLanguage() string {
+	v, _ := s.lastAcceptLanguage.Load().(string)
+	return v
+}
+
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	s.tokenRequests.Add(1)
 	s.mu.Lock()
@@ -231,6 +248,11 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	reject := func(status int, code, desc string) {
 		s.tokenRejects.Add(1)
 		writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+	}
+	if fault.TokenEchoAll {
+		s.tokenRejects.Add(1)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client", "error_description": echo(r, fault.EchoPadding)})
+		return
 	}
 	if fault.TokenDown {
 		s.tokenRejects.Add(1)
@@ -254,6 +276,11 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		if req.clientID != "" || req.clientSecret != "" {
 			reject(http.StatusBadRequest, "invalid_request", "client credentials given twice")
 			return
+		}
+		if style == StyleForm {
+			// RFC 6749, 2.3.1: form-encoded before they go into the Basic header.
+			u, _ = url.QueryUnescape(u)
+			p, _ = url.QueryUnescape(p)
 		}
 		req.clientID, req.clientSecret = u, p
 	} else if basicOnly {
@@ -328,7 +355,14 @@ func (s *Server) handlePublications(w http.ResponseWriter, r *http.Request) {
 	v, _ := s.perUserlist.LoadOrStore(id, new(atomic.Int64))
 	v.(*atomic.Int64).Add(1)
 	s.lastUserAgent.Store(r.UserAgent())
+	s.lastAcceptLanguage.Store(r.Header.Get("Accept-Language"))
 
+	if f := s.currentFault(); f.PublicationsEchoAll && s.authorized(r) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, echo(r, f.EchoPadding)) //nolint:errcheck
+		return
+	}
 	if !s.authorized(r) {
 		s.unauthorizedAnswers.Add(1)
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Access Token Invalid"})
@@ -396,6 +430,20 @@ func (s *Server) SetImage(name, contentType string, body []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.images[name] = image{contentType: contentType, body: body}
+}
+
+func (s *Server) currentFault() Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fault
+}
+
+// echo repeats a request the way careless gateways do in their error pages.
+func echo(r *http.Request, padding int) string {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	escaped, _ := json.Marshal(string(body))
+	return strings.Repeat("=", padding) + "Authorization: " + r.Header.Get("Authorization") +
+		"\nbody: " + string(body) + "\njson: " + string(escaped)
 }
 
 func hijackAndClose(w http.ResponseWriter) {
