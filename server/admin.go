@@ -159,13 +159,13 @@ func orZero(t *time.Time) time.Time {
 	return *t
 }
 
-// screenKey identifies a screen across reloads and reconnects: the id its page keeps,
-// else (an older page, a script) its address and user agent.
+// screenKey identifies a screen across reloads and reconnects: the id its page keeps (a
+// UUID), else (an older page, a script) its address and browser.
 func screenKey(info ScreenInfo) string {
 	if info.SID != "" {
 		return info.SID
 	}
-	return info.Addr + " " + info.UserAgent
+	return info.Addr + " " + browserLabel(info.UserAgent)
 }
 
 // departedKeep is how long a screen that disconnected stays listed, offline, unless it

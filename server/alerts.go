@@ -46,16 +46,19 @@ type alerter struct {
 	stop    chan struct{}
 	done    sync.WaitGroup
 
-	checks atomic.Int64 // checks done, for tests to await instead of sleeping
+	checks     atomic.Int64 // checks done, for tests to await instead of sleeping
+	maxTracked int          // maxTrackedScreens; tests lower it
 }
 
 type screenSeen struct {
 	userlist, address string
+	label             string // how alerts name it
 	lastOnline        time.Time
 	announced         bool
 }
 
-// maxTrackedScreens bounds the memory of screens seen, should ids churn.
+// maxTrackedScreens bounds the memory of screens seen, should ids churn; the ones offline
+// longest make way for new ones.
 const maxTrackedScreens = 20000
 
 func newAlerter(s *Server, every time.Duration) *alerter {
@@ -69,6 +72,7 @@ func newAlerter(s *Server, every time.Duration) *alerter {
 		screens:      map[string]*screenSeen{},
 		queue:        make(chan Alert, 256),
 		stop:         make(chan struct{}),
+		maxTracked:   maxTrackedScreens,
 	}
 	return a
 }
@@ -98,6 +102,11 @@ func (a *alerter) watch() {
 	}
 }
 
+// maxScreenAlertsPerCheck bounds the screen_offline messages of one check; beyond it one
+// screens_offline message says how many more went, so a wall of screens that loses power
+// (or a client that opened and dropped many sockets) is one burst, not a flood.
+const maxScreenAlertsPerCheck = 10
+
 // check compares what is online now with what was, and queues the transitions.
 func (a *alerter) check(now time.Time) {
 	st := a.s.status()
@@ -112,27 +121,39 @@ func (a *alerter) check(now time.Time) {
 		online[key] = true
 		seen := a.screens[key]
 		if seen == nil {
-			if len(a.screens) >= maxTrackedScreens {
+			if len(a.screens) >= a.maxTracked && !a.evictLocked(online) {
 				continue
 			}
 			seen = &screenSeen{}
 			a.screens[key] = seen
 		}
-		seen.userlist, seen.address = sc.UserlistID, sc.Addr
+		seen.userlist, seen.address, seen.label = sc.UserlistID, sc.Addr, describeScreen(sc.ScreenInfo, a.s.names)
 		if seen.announced {
-			a.enqueue(Alert{Event: "screen_recovered", Screen: key, Address: sc.Addr, Userlist: sc.UserlistID, Since: seen.lastOnline, At: now,
-				Text: fmt.Sprintf("Screen %s (%s) of userlist %s is back online.", key, sc.Addr, sc.UserlistID)})
+			a.enqueue(Alert{Event: "screen_recovered", Screen: sc.SID, Address: sc.Addr, Userlist: sc.UserlistID, Since: seen.lastOnline, At: now,
+				Text: slackEscape(seen.label + " is back online.")})
 			seen.announced = false
 		}
 		seen.lastOnline = now
 	}
+	var gone []string
 	for key, seen := range a.screens {
 		if online[key] || seen.announced || now.Sub(seen.lastOnline) < a.offlineAfter {
 			continue
 		}
 		seen.announced = true
-		a.enqueue(Alert{Event: "screen_offline", Screen: key, Address: seen.address, Userlist: seen.userlist, Since: seen.lastOnline, At: now,
-			Text: fmt.Sprintf("Screen %s (%s) of userlist %s has been offline since %s.", key, seen.address, seen.userlist, seen.lastOnline.Format(time.RFC3339))})
+		if len(gone) < maxScreenAlertsPerCheck {
+			sid := ""
+			if IsUUID(key) {
+				sid = key
+			}
+			a.enqueue(Alert{Event: "screen_offline", Screen: sid, Address: seen.address, Userlist: seen.userlist, Since: seen.lastOnline, At: now,
+				Text: slackEscape(fmt.Sprintf("%s has been offline since %s.", seen.label, seen.lastOnline.Format(time.RFC3339)))})
+		}
+		gone = append(gone, key)
+	}
+	if more := len(gone) - maxScreenAlertsPerCheck; more > 0 {
+		a.enqueue(Alert{Event: "screens_offline", At: now,
+			Text: fmt.Sprintf("%d more screens went offline; /admin lists them.", more)})
 	}
 	// Upstream: one outage for the whole of Spencer, however many userlists it hits.
 	var since time.Time
@@ -152,12 +173,50 @@ func (a *alerter) check(now time.Time) {
 	case !since.IsZero() && now.Sub(since) >= a.failingAfter && !a.failing:
 		a.failing = true
 		a.enqueue(Alert{Event: "upstream_failing", Userlist: strings.Join(names, ", "), Since: since, At: now,
-			Text: fmt.Sprintf("Spencer has been failing since %s for %s: %s. Screens show the last good news.", since.Format(time.RFC3339), strings.Join(names, ", "), lastErr)})
+			Text: slackEscape(fmt.Sprintf("Spencer has been failing since %s for %s: %s. Screens show the last good news.", since.Format(time.RFC3339), strings.Join(names, ", "), lastErr))})
 	case since.IsZero() && a.failing:
 		a.failing = false
 		a.enqueue(Alert{Event: "upstream_recovered", At: now, Text: "Spencer answers again; screens are up to date."})
 	}
 	a.checks.Add(1)
+}
+
+// evictLocked makes room for a new screen by forgetting the one that has been offline the
+// longest; it reports false when every tracked screen is online. Ids that a client made up
+// and dropped thus cannot crowd out the screens that are really there.
+func (a *alerter) evictLocked(online map[string]bool) bool {
+	oldest, at := "", time.Time{}
+	for key, seen := range a.screens {
+		if online[key] {
+			continue
+		}
+		if oldest == "" || seen.lastOnline.Before(at) {
+			oldest, at = key, seen.lastOnline
+		}
+	}
+	if oldest == "" {
+		return false
+	}
+	delete(a.screens, oldest)
+	return true
+}
+
+// describeScreen names a screen in an alert from what the server checked, never from text
+// a client chose: the userlist's configured name (else its id), the address, and the
+// browser as a label from a fixed vocabulary.
+func describeScreen(info ScreenInfo, names map[string]string) string {
+	ul := names[info.UserlistID]
+	if ul == "" {
+		ul = info.UserlistID
+	}
+	return fmt.Sprintf("Screen of %s at %s (%s)", ul, info.Addr, browserLabel(info.UserAgent))
+}
+
+// slackEscape escapes the three characters that Slack-style webhooks read as markup
+// (https://api.slack.com/reference/surfaces/formatting#escaping): <!channel> would be a
+// mention and <https://…|text> a disguised link. Teams shows the text as is.
+func slackEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
 func (a *alerter) enqueue(al Alert) {

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/url"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -68,7 +70,7 @@ func TestAlerts(t *testing.T) {
 	e.start()
 
 	connect := func() (*websocket.Conn, chan struct{}) {
-		c := e.dial(lobby, "sid=lobby-screen-0001")
+		c := e.dial(lobby, "sid=0a1b2c3d-0000-4000-8000-00000000f001")
 		stop := make(chan struct{})
 		go func() {
 			tk := time.NewTicker(beat / 2)
@@ -153,5 +155,91 @@ func TestAlertWebhookURLStaysSecret(t *testing.T) {
 	waitFor(t, 10*time.Second, "a failed delivery", func() bool { return strings.Contains(e.logs.String(), "alert not delivered") })
 	if logs := e.logs.String(); strings.Contains(logs, secret) {
 		t.Errorf("the webhook URL is in the logs:\n%s", logs)
+	}
+}
+
+// TestAlertsFromHostileClients: what a client sends (its User-Agent, a made-up screen id)
+// never reaches the webhook as markup, and screens that a client opened and dropped by
+// the hundred cannot stop the alerts of a real screen.
+func TestAlertsFromHostileClients(t *testing.T) {
+	hook := &webhook{attempts: 1} // accept at once
+	hs := httptest.NewServer(hook)
+	defer hs.Close()
+	const beat = 200 * time.Millisecond
+	e := newEnv(t, time.Minute, func(c *server.Config) {
+		c.Alerts.WebhookURL = hs.URL
+		c.Alerts.ScreenOfflineAfter = server.Duration{Duration: 500 * time.Millisecond}
+	})
+	e.stop()
+	e.opts.HeartbeatInterval = beat
+	e.opts.AlertCheckInterval = 50 * time.Millisecond
+	e.start()
+	e.srv.LimitAlertTracking(5)
+	checksPass := func(n int64) {
+		t.Helper()
+		target := e.srv.AlertChecks() + n
+		waitFor(t, 10*time.Second, "alert checks", func() bool { return e.srv.AlertChecks() >= target })
+	}
+	const hostileUA = "<!channel> <https://evil.example.com|Click to fix the screen> &amp; Chrome/130"
+	screen := func(sid string) func() {
+		u := "ws" + strings.TrimPrefix(e.base, "http") + "/screens/" + lobby + "/ws?sid=" + url.QueryEscape(sid)
+		c, _, err := websocket.DefaultDialer.Dial(u, http.Header{"User-Agent": {hostileUA}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			tk := time.NewTicker(beat / 2)
+			defer tk.Stop()
+			for {
+				c.WriteJSON(map[string]string{"type": "heartbeat"}) //nolint:errcheck
+				select {
+				case <-stop:
+					c.Close()
+					return
+				case <-tk.C:
+				}
+			}
+		}()
+		return func() { close(stop); <-done }
+	}
+	// Junk: eight screens with made-up ids (well-formed ones, and one that is markup),
+	// seen online, then gone.
+	junk := []func(){screen("junk-<!here>")}
+	for i := range 8 {
+		junk = append(junk, screen(fmt.Sprintf("00000000-0000-4000-8000-%012d", i)))
+	}
+	checksPass(3)
+	for _, stop := range junk {
+		stop()
+	}
+	waitFor(t, 10*time.Second, "the junk offline", func() bool { return len(hook.events()) >= 1 })
+	checksPass(5)
+	// The real screen, with a proper id, comes after them and goes away.
+	stop := screen("5f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f")
+	checksPass(3)
+	stop()
+	waitFor(t, 10*time.Second, "the real screen's alert", func() bool {
+		hook.mu.Lock()
+		defer hook.mu.Unlock()
+		for _, a := range hook.alerts {
+			if a.Screen == "5f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f" && a.Event == "screen_offline" {
+				return true
+			}
+		}
+		return false
+	})
+	hook.mu.Lock()
+	defer hook.mu.Unlock()
+	for _, a := range hook.alerts {
+		b, _ := json.Marshal(a)
+		if strings.ContainsAny(a.Text, "<>") || strings.Contains(a.Text, "evil.example.com") || strings.Contains(string(b), "junk") || strings.Contains(string(b), "here") {
+			t.Errorf("alert carries what a client sent: %s", b)
+		}
+		if a.Screen != "" && !server.IsUUID(a.Screen) {
+			t.Errorf("alert names screen %q", a.Screen)
+		}
 	}
 }

@@ -23,3 +23,6 @@ func (s *Server) ReadRoutes() []string {
 
 // Assets are the hashed addresses of the static files.
 func (s *Server) AssetCSS() string { return s.assets.CSS }
+
+// LimitAlertTracking lowers how many screens the alerter remembers; call before Open.
+func (s *Server) LimitAlertTracking(n int) { s.alerts.maxTracked = n }

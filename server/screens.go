@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -16,9 +15,6 @@ import (
 
 	"github.com/spencer-signage/signage/views"
 )
-
-// sidPattern is what a screen's stable id may look like.
-var sidPattern = regexp.MustCompile(`^[A-Za-z0-9-]{8,64}$`)
 
 // firstFetchWait bounds how long a page waits for the first answer about a userlist
 // nobody asked for before; after it the page shows "waiting for news" and goes live.
@@ -182,7 +178,7 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 	opts := s.pageOptions(c)
 	id := fmt.Sprintf("s%d", s.screenSeq.Add(1))
 	scr := newScreen(s.hub, conn, id, ul.ID, opts.Lang, addr, truncate(r.UserAgent(), 256), truncate(q.Get("v"), 64))
-	if sid := q.Get("sid"); sidPattern.MatchString(sid) {
+	if sid := strings.ToLower(q.Get("sid")); IsUUID(sid) {
 		scr.SID = sid
 	}
 	if err := s.hub.Register(scr); err != nil {
