@@ -9,7 +9,9 @@ RUN make build VERSION=$VERSION
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /src/bin/signage /usr/local/bin/signage
-COPY config.toml /etc/signage/config.toml
+# No config is baked in: the repository's config.toml is the demo, one forgotten key away
+# from production. Mount yours at /etc/signage/config.toml; without it the container exits
+# with status 2 and says so.
 # data_dir = "data" is relative to the working directory: /var/lib/signage/data.
 WORKDIR /var/lib/signage
 VOLUME ["/etc/signage", "/var/lib/signage"]

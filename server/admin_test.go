@@ -62,9 +62,9 @@ func TestAdminSeesScreensAndTheirHeartbeats(t *testing.T) {
 	e.stop()
 	e.opts.HeartbeatInterval = beat
 	e.start()
-	alive := e.dial(lobby, "sid=lobby-screen-0001")
+	alive := e.dial(lobby, "sid=1b0bb000-0000-4000-8000-000000000001")
 	defer alive.Close()
-	silent := e.dial(canteen, "sid=canteen-screen-0001")
+	silent := e.dial(canteen, "sid=ca0ca000-0000-4000-8000-000000000001")
 	defer silent.Close()
 	first := readMessage(t, alive, 5*time.Second)
 	readMessage(t, silent, 5*time.Second)
@@ -124,13 +124,13 @@ func TestAdminSeesScreensAndTheirHeartbeats(t *testing.T) {
 	silent.Close()
 	waitFor(t, 5*time.Second, "the departed screen", func() bool {
 		st := e.status()
-		return len(st.Screens) == 2 && st.Screens[1].Left != nil && !st.Screens[1].Online && st.Screens[1].SID == "canteen-screen-0001"
+		return len(st.Screens) == 2 && st.Screens[1].Left != nil && !st.Screens[1].Online && st.Screens[1].SID == "ca0ca000-0000-4000-8000-000000000001"
 	})
 	if _, page := e.get("/admin"); !strings.Contains(page, "disconnected") {
 		t.Errorf("the status page does not show the departed screen")
 	}
 	// It comes back: listed once, connected.
-	back := e.dial(canteen, "sid=canteen-screen-0001")
+	back := e.dial(canteen, "sid=ca0ca000-0000-4000-8000-000000000001")
 	defer back.Close()
 	readMessage(t, back, 5*time.Second)
 	waitFor(t, 5*time.Second, "the screen back", func() bool {

@@ -3,10 +3,10 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"

@@ -56,6 +56,7 @@ type SpencerConfig struct {
 type ScreensConfig struct {
 	DefaultUserlist  string           `toml:"default_userlist"`
 	AllowAnyUserlist bool             `toml:"allow_any_userlist"`
+	MaxOnDemand      int              `toml:"max_on_demand_userlists"`
 	IdleAfter        Duration         `toml:"idle_after"`
 	SlideSeconds     int              `toml:"slide_seconds"`
 	ReloadHour       int              `toml:"reload_hour"`
@@ -123,6 +124,7 @@ func DefaultConfig() Config {
 		},
 		Screens: ScreensConfig{
 			AllowAnyUserlist: true,
+			MaxOnDemand:      50,
 			IdleAfter:        Duration{Duration: 10 * time.Minute},
 			SlideSeconds:     12,
 			ReloadHour:       4,
@@ -141,7 +143,7 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return Config{}, &ConfigError{Problems: []string{fmt.Sprintf("config: open %s: no such file (pass -config PATH)", path)}}
+			return Config{}, &ConfigError{Problems: []string{fmt.Sprintf("config: %s does not exist: write one (the repository's config.toml is a commented example, in demo mode), mount it there when running in a container, or pass -config PATH", path)}}
 		}
 		return Config{}, &ConfigError{Problems: []string{"config: " + err.Error()}}
 	}
@@ -303,6 +305,9 @@ func (c *Config) validate() []string {
 	sc := c.Screens
 	if sc.DefaultUserlist != "" && !IsUUID(sc.DefaultUserlist) {
 		add("screens.default_userlist: %q is not a UUID", sc.DefaultUserlist)
+	}
+	if sc.MaxOnDemand < 1 {
+		add("screens.max_on_demand_userlists: %d is out of range: use 1 or more (allow_any_userlist = false turns on-demand userlists off)", sc.MaxOnDemand)
 	}
 	atLeast("screens.idle_after", sc.IdleAfter, time.Millisecond)
 	atLeast("screens.stale_marker_after", sc.StaleMarkerAfter, time.Millisecond)

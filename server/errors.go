@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -16,6 +17,9 @@ import (
 type httpError struct {
 	status  int
 	message string
+	// retryAfter, in seconds, tells clients when to try again; pages then reload by
+	// themselves (a kiosk showing the error page has nobody to press reload).
+	retryAfter int
 }
 
 func (e *httpError) Error() string { return e.message }
@@ -42,7 +46,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 			message = "There is no page at this address."
 		}
 	}
-	if status >= 500 {
+	if he != nil && he.retryAfter > 0 {
+		v := strconv.Itoa(he.retryAfter)
+		c.Response().Header().Set("Retry-After", v)
+		c.Response().Header().Set("Refresh", v)
+	}
+	if status >= 500 && he == nil {
 		s.log.Error("request failed", slog.String("method", c.Request().Method),
 			slog.String("path", c.Request().URL.Path), slog.Any("error", err))
 	}

@@ -31,6 +31,7 @@ var headersThatMustMatch = []string{"Content-Type", "Content-Length", "Etag", "L
 // included (from this machine), whatever the settings.
 func TestEveryRouteAnswersHEAD(t *testing.T) {
 	e := newEnv(t, time.Minute)
+	waitFor(t, 10*time.Second, "the server to be ready", func() bool { r, _ := e.get("/readyz"); return r.StatusCode == 200 })
 	routes := e.srv.ReadRoutes()
 	if len(routes) < 12 {
 		t.Fatalf("only %d GET routes: %v", len(routes), routes)
@@ -46,12 +47,14 @@ func TestEveryRouteAnswersHEAD(t *testing.T) {
 		if get.StatusCode >= 400 && route != "/screens/:id/ws" {
 			t.Errorf("GET %s: %d", path, get.StatusCode)
 		}
+		// The status page and the metrics change between two requests (times, counters).
+		live := strings.HasPrefix(route, "/admin") || route == "/metrics"
 		for _, h := range headersThatMustMatch {
-			if g, hd := get.Header.Get(h), head.Header.Get(h); g != hd && !(h == "Content-Length" && hd == "") {
+			if g, hd := get.Header.Get(h), head.Header.Get(h); g != hd && !(h == "Content-Length" && (hd == "" || live)) {
 				t.Errorf("%s: %s is %q on GET, %q on HEAD", path, h, g, hd)
 			}
 		}
-		if head.ContentLength > 0 && head.ContentLength != int64(len(getBody)) {
+		if head.ContentLength > 0 && !live && head.ContentLength != int64(len(getBody)) {
 			t.Errorf("%s: HEAD announces %d bytes, GET sent %d", path, head.ContentLength, len(getBody))
 		}
 	}

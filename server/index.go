@@ -1,15 +1,15 @@
 package server
 
 import (
-	"sort"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/spencer-signage/signage/views"
 )
 
-// handleIndex is the start page: configured and recently seen userlists with links to
-// their screens, embed snippets and feeds.
+// handleIndex is the start page: the configured userlists with links to their screens,
+// embed snippets and feeds. Userlists seen on demand are not listed: anyone can make the
+// server see any UUID, and the page would list them all. With access keys on, the page
+// is public while the screens are not, so it lists no userlist at all.
 func (s *Server) handleIndex(c echo.Context) error {
 	page := views.IndexPage{
 		BaseURL: s.baseURL(c),
@@ -18,19 +18,11 @@ func (s *Server) handleIndex(c echo.Context) error {
 		Assets:  s.assets,
 		KeyHint: len(s.cfg.Server.AccessKeys) > 0,
 	}
-	seen := map[string]bool{}
-	for _, ul := range s.cfg.Screens.Userlists {
-		seen[ul.ID] = true
-		page.Userlists = append(page.Userlists, s.userlistLink(ul.ID, ul.Name, true))
-	}
-	var recent []views.UserlistLink
-	for _, ul := range s.poller.Userlists() {
-		if !seen[ul.ID] {
-			recent = append(recent, s.userlistLink(ul.ID, "", false))
+	if !page.KeyHint {
+		for _, ul := range s.cfg.Screens.Userlists {
+			page.Userlists = append(page.Userlists, s.userlistLink(ul.ID, ul.Name, true))
 		}
 	}
-	sort.Slice(recent, func(i, j int) bool { return recent[i].ID < recent[j].ID })
-	page.Userlists = append(page.Userlists, recent...)
 	return s.render(c, views.Index(page))
 }
 

@@ -306,7 +306,10 @@ func TestUnknownUserlist(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("API for an unknown userlist: %d, want 404", resp.StatusCode)
 	}
-	time.Sleep(time.Second) // ten poll intervals
+	// Ten poll intervals, counted by the configured userlist's requests.
+	polled := e.fake.PublicationRequestsFor(lobby)
+	waitFor(t, 10*time.Second, "ten poll intervals", func() bool { return e.fake.PublicationRequestsFor(lobby) >= polled+10 })
+	e.get("/screens/" + unknown)
 	if got := e.fake.PublicationRequestsFor(unknown); got != 1 {
 		t.Errorf("unknown userlist asked %d times in ten intervals, want 1", got)
 	}

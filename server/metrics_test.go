@@ -18,6 +18,7 @@ func TestMetrics(t *testing.T) {
 	defer conn.Close()
 	readMessage(t, conn, 5*time.Second)
 	const onDemand = "00000000-0000-4000-8000-000000000000"
+	e.fake.SetPublications(onDemand, []map[string]any{{"id": "o", "title": "On demand"}})
 	e.get("/api/feed.json")
 	e.get("/screens/" + canteen)
 	e.get("/screens/not-a-uuid")
@@ -86,13 +87,16 @@ func TestMetrics(t *testing.T) {
 	if _, ok := value("signage_userlist_stale_seconds", "userlist", "other"); !ok {
 		t.Errorf("the on-demand userlist is not summed under \"other\"")
 	}
-	for _, want := range [][]string{
-		{"route", "/screens/:id", "status", "200"},
-		{"route", "/screens/:id", "status", "404"},
-		{"route", "/api/feed.json", "status", "200"},
+	for _, want := range []struct {
+		labels []string
+		n      float64
+	}{
+		{[]string{"route", "/screens/:id", "status", "200"}, 1},
+		{[]string{"route", "/screens/:id", "status", "404"}, 1},
+		{[]string{"route", "/api/feed.json", "status", "200"}, 2},
 	} {
-		if n, _ := value("signage_http_requests_total", want...); n != 1 {
-			t.Errorf("http requests %v = %v, want 1", want, n)
+		if n, _ := value("signage_http_requests_total", want.labels...); n != want.n {
+			t.Errorf("http requests %v = %v, want %v", want.labels, n, want.n)
 		}
 	}
 	for _, m := range families["signage_http_requests_total"].GetMetric() {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"crypto/subtle"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -90,14 +89,4 @@ func matchesAny(got string, keys []string) bool {
 		ok |= subtle.ConstantTimeCompare([]byte(got), []byte(k))
 	}
 	return got != "" && ok == 1
-}
-
-// isLoopback reports whether the request's TCP peer is on this machine.
-func isLoopback(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

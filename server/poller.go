@@ -36,14 +36,19 @@ const (
 	maxBackoff   = 5 * time.Minute
 )
 
+// ErrTooManyUserlists is Read's answer for a new on-demand userlist while MaxOnDemand of
+// them are polled already.
+var ErrTooManyUserlists = errors.New("too many on-demand userlists")
+
 // PollerConfig configures a Poller.
 type PollerConfig struct {
-	Interval  time.Duration
-	IdleAfter time.Duration
-	Timeout   time.Duration // per fetch, token renewal and one retry included
-	Locale    string
-	Names     map[string]string // configured userlists: id -> name
-	DataDir   string
+	Interval    time.Duration
+	IdleAfter   time.Duration
+	MaxOnDemand int           // on-demand userlists polled at once; 0 for no limit
+	Timeout     time.Duration // per fetch, token renewal and one retry included
+	Locale      string
+	Names       map[string]string // configured userlists: id -> name
+	DataDir     string
 }
 
 // Poller keeps every active userlist fresh: one goroutine per userlist, so there is exactly
@@ -59,13 +64,18 @@ type Poller struct {
 	now  func() time.Time
 
 	activity *cache.Cache // on-demand userlist id -> last read, expiring after IdleAfter
+	// unknown remembers the on-demand userlists Spencer said it does not know, as a
+	// userlist that shows so and is never polled: asking for one again does not cost an
+	// upstream request per reader.
+	unknownIDs *cache.Cache
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu    sync.RWMutex
-	lists map[string]*Userlist
+	mu       sync.RWMutex
+	lists    map[string]*Userlist
+	onDemand int // how many of lists are not configured
 
 	answered atomic.Bool // upstream answered at least once
 	lastErr  atomic.Pointer[error]
@@ -75,23 +85,24 @@ type Poller struct {
 func NewPoller(src Source, hub Broadcaster, cfg PollerConfig, log *slog.Logger) *Poller {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Poller{
-		src:      src,
-		hub:      hub,
-		log:      log,
-		cfg:      cfg,
-		disk:     snapshotDir{dir: cfg.DataDir},
-		now:      time.Now,
-		activity: cache.New(cfg.IdleAfter, time.Minute),
-		ctx:      ctx,
-		cancel:   cancel,
-		lists:    map[string]*Userlist{},
+		src:        src,
+		hub:        hub,
+		log:        log,
+		cfg:        cfg,
+		disk:       snapshotDir{dir: cfg.DataDir},
+		now:        time.Now,
+		activity:   cache.New(cfg.IdleAfter, time.Minute),
+		unknownIDs: cache.New(unknownRetry, time.Minute),
+		ctx:        ctx,
+		cancel:     cancel,
+		lists:      map[string]*Userlist{},
 	}
 }
 
 // Start loads the snapshots of the configured userlists and starts polling them.
 func (p *Poller) Start() {
 	for id, name := range p.cfg.Names {
-		p.activate(id, name, true)
+		p.activate(id, name, true) //nolint:errcheck // configured userlists are never refused
 	}
 }
 
@@ -100,6 +111,7 @@ func (p *Poller) Stop() {
 	p.cancel()
 	p.wg.Wait()
 	p.activity.Flush()
+	p.unknownIDs.Flush()
 }
 
 // Get returns the userlist if it is being polled, else nil. It does not count as a read.
@@ -122,20 +134,43 @@ func (p *Poller) Userlists() []*Userlist {
 
 // Read returns the userlist id, starting to poll it when it is not yet, and records the
 // read so that an on-demand userlist stays active. The caller has checked that id is a
-// valid, allowed userlist.
-func (p *Poller) Read(id string) *Userlist {
+// valid, allowed userlist. A new on-demand userlist beyond MaxOnDemand is refused with
+// ErrTooManyUserlists; one that Spencer lately said it does not know is answered as such
+// without asking again.
+func (p *Poller) Read(id string) (*Userlist, error) {
 	name, configured := p.cfg.Names[id]
+	if ul := p.Get(id); ul != nil {
+		if !configured {
+			p.activity.SetDefault(id, struct{}{})
+		}
+		return ul, nil // the common case: a read lock only
+	}
 	if !configured {
+		if ghost, ok := p.unknownIDs.Get(id); ok {
+			return ghost.(*Userlist), nil
+		}
+	}
+	ul, err := p.activate(id, name, configured)
+	if err == nil && !configured {
 		p.activity.SetDefault(id, struct{}{})
 	}
-	if ul := p.Get(id); ul != nil {
-		return ul // the common case: a read lock only
-	}
-	return p.activate(id, name, configured)
+	return ul, err
 }
 
 // errNoAnswerYet is why upstream has not answered when nothing failed yet.
 var errNoAnswerYet = errors.New("no answer from Spencer yet")
+
+// Watch makes sure an on-demand userlist that a screen has just joined is polled, even one
+// remembered as unknown to Spencer: while a screen shows "unknown", it must hear when the
+// userlist comes to exist. Call it after the screen is registered with the hub, so that
+// the userlist is never retired for want of screens in between.
+func (p *Poller) Watch(id string) {
+	if p.Get(id) != nil {
+		return
+	}
+	name, configured := p.cfg.Names[id]
+	p.activate(id, name, configured) //nolint:errcheck // at the limit the screen keeps what it shows
+}
 
 // Answered reports whether upstream has answered at least once, and else why not: the
 // last error (whose text the client has cleared of credentials), or errNoAnswerYet.
@@ -149,26 +184,37 @@ func (p *Poller) Answered() (bool, error) {
 	return false, errNoAnswerYet
 }
 
-func (p *Poller) activate(id, name string, configured bool) *Userlist {
+func (p *Poller) activate(id, name string, configured bool) (*Userlist, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if ul, ok := p.lists[id]; ok {
-		return ul
+		return ul, nil
 	}
 	if p.ctx.Err() != nil {
 		// Shutting down: hand out a userlist that will never be polled.
 		ul := newUserlist(id, name, configured)
 		ul.markReady()
-		return ul
+		return ul, nil
+	}
+	if !configured && p.cfg.MaxOnDemand > 0 && p.onDemand >= p.cfg.MaxOnDemand {
+		return nil, ErrTooManyUserlists
 	}
 	ul := newUserlist(id, name, configured)
 	p.loadSnapshot(ul)
+	if g, ok := p.unknownIDs.Get(id); ok && ul.Content() == nil {
+		// Start from what Spencer said last, so screens hear only of a real change.
+		ul.content.Store(g.(*Userlist).Content())
+		ul.status = g.(*Userlist).Status()
+	}
 	ctx, cancel := context.WithCancel(p.ctx)
 	ul.cancel = cancel
 	p.lists[id] = ul
+	if !configured {
+		p.onDemand++
+	}
 	p.wg.Add(1)
 	go p.run(ctx, ul)
-	return ul
+	return ul, nil
 }
 
 // loadSnapshot gives ul the content it had before a restart, so that screens show it
@@ -205,6 +251,12 @@ func (p *Poller) run(ctx context.Context, ul *Userlist) {
 	}
 	for {
 		next := p.fetch(ctx, ul)
+		if !ul.Configured && ul.Status().Unknown && p.hub.Screens(ul.ID) == 0 {
+			// Nobody watches: readers get the remembered answer; polling it on would
+			// only hold a place among the on-demand userlists.
+			p.retire(ul)
+			return
+		}
 		ul.mu.Lock()
 		ul.status.NextFetch = p.now().Add(next)
 		ul.mu.Unlock()
@@ -237,6 +289,9 @@ func (p *Poller) retire(ul *Userlist) {
 	p.mu.Lock()
 	if p.lists[ul.ID] == ul {
 		delete(p.lists, ul.ID)
+		if !ul.Configured {
+			p.onDemand--
+		}
 	}
 	p.mu.Unlock()
 	ul.cancel()
@@ -337,12 +392,20 @@ func (p *Poller) unknown(ul *Userlist, old *Content, err error, now time.Time) {
 	ul.status.LastError = err.Error()
 	ul.status.Failures = 0
 	ul.mu.Unlock()
+	c := old
 	if old == nil || old.State != views.DeckUnknown {
-		c, rerr := buildContent(ul.ID, ul.Name, p.cfg.Locale, nil, views.DeckUnknown, now, now)
-		if rerr == nil {
+		var rerr error
+		if c, rerr = buildContent(ul.ID, ul.Name, p.cfg.Locale, nil, views.DeckUnknown, now, now); rerr == nil {
 			ul.content.Store(c)
 			p.hub.Deck(c)
 		}
+	}
+	if !ul.Configured && c != nil {
+		ghost := newUserlist(ul.ID, ul.Name, false)
+		ghost.content.Store(c)
+		ghost.status = UserlistStatus{LastFetch: now, Unknown: true, LastError: err.Error()}
+		ghost.markReady()
+		p.unknownIDs.SetDefault(ul.ID, ghost)
 	}
 	ul.markReady()
 	if first {

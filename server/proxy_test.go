@@ -305,7 +305,6 @@ func fromAddr(ip string) *http.Client {
 // client counted by its own address; the status page's buttons work; feed links keep the
 // port; nobody is "this machine"; the access log holds no access key.
 func TestBehindNginx(t *testing.T) {
-	const token = "admin-token-for-tests-123"
 	e := newEnv(t, time.Minute, func(c *server.Config) {
 		c.Server.TrustedProxies = []string{"127.0.0.1/32"}
 		c.Server.MaxScreensPerAddress = 1

@@ -3,7 +3,9 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,7 +32,14 @@ func (s *Server) userlist(raw string) (*Userlist, error) {
 	if _, listed := s.names[id]; !listed && !s.cfg.Screens.AllowAnyUserlist {
 		return nil, errorf(http.StatusNotFound, "This userlist is not configured on this server.")
 	}
-	return s.poller.Read(id), nil
+	ul, err := s.poller.Read(id)
+	if errors.Is(err, ErrTooManyUserlists) {
+		s.log.Warn("on-demand userlist refused: screens.max_on_demand_userlists reached",
+			slog.String("userlist", id), slog.Int("max", s.cfg.Screens.MaxOnDemand))
+		return nil, &httpError{status: http.StatusServiceUnavailable, retryAfter: 60,
+			message: "This server follows as many on-demand userlists as it may (screens.max_on_demand_userlists). This page tries again by itself; the operator can list this userlist in the configuration."}
+	}
+	return ul, err
 }
 
 // content waits, briefly, for a new userlist's first answer and returns what it shows
@@ -186,6 +195,7 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 		conn.Close()
 		return nil
 	}
+	s.poller.Watch(ul.ID)
 	switch ct := ul.Content(); {
 	case q.Get("b") != "" && q.Get("b") != s.build:
 		scr.sendReload()

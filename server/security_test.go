@@ -3,13 +3,13 @@ package server_test
 import (
 	"net"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
 
 	"github.com/spencer-signage/signage/server"
 )
@@ -121,8 +121,7 @@ func TestScreensComeAndGoWithoutLeaks(t *testing.T) {
 	c0.Close()
 	waitFor(t, 5*time.Second, "an empty hub", func() bool { return e.srv.Hub().Total() == 0 })
 	http.DefaultClient.CloseIdleConnections()
-	time.Sleep(100 * time.Millisecond)
-	before := runtime.NumGoroutine()
+	before := goleak.IgnoreCurrent() // the server's own goroutines, and whatever the warm-up left
 
 	const n = 1000
 	conns := make([]*websocket.Conn, n)
@@ -158,8 +157,12 @@ func TestScreensComeAndGoWithoutLeaks(t *testing.T) {
 		c.Close()
 	}
 	waitFor(t, 10*time.Second, "an empty hub", func() bool { return e.srv.Hub().Total() == 0 })
-	waitFor(t, 10*time.Second, "the goroutines to end", func() bool { return runtime.NumGoroutine() <= before+5 })
-	t.Logf("goroutines before %d, after %d", before, runtime.NumGoroutine())
+	// Every reader and writer of the 1,000 screens ends; goleak names any that does not.
+	deadline := time.Now().Add(10 * time.Second)
+	for goleak.Find(before) != nil && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond) // goroutines end on their own; there is no signal to await
+	}
+	goleak.VerifyNone(t, before)
 }
 
 // TestScreenThatNeverReads: a client that connects and never reads does not hold up the

@@ -120,8 +120,9 @@ func New(cfg Config, opts Options) *Server {
 	s.hub.onLeave = s.gone.add
 	s.metrics = newMetrics(s)
 	s.poller = NewPoller(measuredSource{src: opts.Source, m: s.metrics}, s.hub, PollerConfig{
-		Interval:  cfg.Spencer.PollInterval.Duration,
-		IdleAfter: cfg.Screens.IdleAfter.Duration,
+		Interval:    cfg.Spencer.PollInterval.Duration,
+		IdleAfter:   cfg.Screens.IdleAfter.Duration,
+		MaxOnDemand: cfg.Screens.MaxOnDemand,
 		// A fetch may need a token renewal, the request, a renewal after a 401 and a retry.
 		Timeout: 3 * cfg.Spencer.RequestTimeout.Duration,
 		Locale:  cfg.Spencer.Locale,

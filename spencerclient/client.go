@@ -49,18 +49,18 @@ type Config struct {
 
 // Client fetches publications. It is safe for concurrent use.
 type Client struct {
-	api       *url.URL
-	hc        *http.Client
-	tokens    *tokenCache
-	locale    string
+	api    *url.URL
+	hc     *http.Client
+	tokens *tokenCache
+	locale string
 	// acceptLanguage asks for the configured locale, and en-US (which Spencer always
 	// carries) after it.
 	acceptLanguage string
-	maxBody   int64
-	userAgent string
-	log       *slog.Logger
-	red       *redactor
-	refresh   *refreshStore
+	maxBody        int64
+	userAgent      string
+	log            *slog.Logger
+	red            *redactor
+	refresh        *refreshStore
 
 	skippedTotal atomic.Int64
 	skipMu       sync.Mutex

@@ -41,10 +41,10 @@ type TokenStatus struct {
 // lets concurrent callers share one renewal (they wait on the mutex while it runs), and can
 // be told that upstream rejected a token so that the next call renews at once.
 type tokenCache struct {
-	fetch  tokenFetcher
-	ctx    context.Context // long-lived: a renewal is shared, no one caller's context may cancel it
-	now    func() time.Time
-	red    *redactor
+	fetch tokenFetcher
+	ctx   context.Context // long-lived: a renewal is shared, no one caller's context may cancel it
+	now   func() time.Time
+	red   *redactor
 
 	mu      sync.Mutex
 	tok     *oauth2.Token

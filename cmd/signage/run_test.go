@@ -42,6 +42,40 @@ func TestMissingConfigFile(t *testing.T) {
 	}
 }
 
+// TestContainerWithoutConfigSaysWhatToMount: the image bakes in no config (the shipped one
+// is the demo), so a container started without one runs the Dockerfile's entrypoint with
+// nothing at its -config path: it exits 2 and says what to mount.
+func TestContainerWithoutConfigSaysWhatToMount(t *testing.T) {
+	b, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dockerfile := string(b)
+	for _, line := range strings.Split(dockerfile, "\n") {
+		if strings.HasPrefix(line, "COPY") && strings.Contains(line, ".toml") {
+			t.Errorf("the image bakes in a config: %s", line)
+		}
+	}
+	var args []string
+	for _, line := range strings.Split(dockerfile, "\n") {
+		if rest, ok := strings.CutPrefix(line, "ENTRYPOINT "); ok {
+			if err := json.Unmarshal([]byte(rest), &args); err != nil {
+				t.Fatalf("ENTRYPOINT %s: %v", rest, err)
+			}
+		}
+	}
+	if len(args) < 3 || args[1] != "-config" {
+		t.Fatalf("ENTRYPOINT %v does not name its config", args)
+	}
+	// The container's file system, without the mount.
+	missing := filepath.Join(t.TempDir(), strings.TrimPrefix(args[2], "/"))
+	var stderr strings.Builder
+	status := Run(context.Background(), append(args[1:2], missing), func(string) string { return "" }, io.Discard, &stderr)
+	if status != 2 || !strings.Contains(stderr.String(), "mount it there") {
+		t.Errorf("status %d, stderr %q", status, stderr.String())
+	}
+}
+
 // TestDemoModeServesTheShippedConfig runs the product as `make run` does (the shipped
 // config, demo mode, no credentials) on a random port, reads a screen and a feed, and
 // shuts it down with its context as SIGTERM would.
