@@ -182,7 +182,16 @@ func TestAdminReload(t *testing.T) {
 	conn = e.dial(lobby, "v=x")
 	defer conn.Close()
 	readMessage(t, conn, 5*time.Second)
-	id := e.status().Screens[0].ID
+	// The closed screen stays listed as disconnected: reload the one that is connected.
+	var id string
+	waitFor(t, 5*time.Second, "the new screen on the status page", func() bool {
+		for _, s := range e.status().Screens {
+			if s.Left == nil {
+				id = s.ID
+			}
+		}
+		return id != ""
+	})
 	if status := post(url.Values{"screen": {id}, "csrf": {m[1]}}); status != http.StatusSeeOther {
 		t.Fatalf("reload: %d, want 303 back to /admin", status)
 	}

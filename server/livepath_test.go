@@ -73,7 +73,8 @@ func TestOneRequestPerUserlistPerInterval(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(6 * interval)
+	// Six intervals, as the poller's own requests count them.
+	waitFor(t, 30*interval, "six intervals", func() bool { return e.fake.PublicationRequestsFor(lobby) >= 6 })
 	close(stop)
 	wg.Wait()
 	elapsed := time.Since(start)
@@ -326,7 +327,8 @@ func TestIdleOnDemandUserlistStopsPolling(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "polling to stop", func() bool { return e.srv.Poller().Get(fresh) == nil })
 	stopped := e.fake.PublicationRequestsFor(fresh)
-	time.Sleep(500 * time.Millisecond)
+	polled := e.fake.PublicationRequestsFor(lobby) // the clock: five more intervals
+	waitFor(t, 10*time.Second, "five more intervals", func() bool { return e.fake.PublicationRequestsFor(lobby) >= polled+5 })
 	if got := e.fake.PublicationRequestsFor(fresh); got != stopped {
 		t.Errorf("still polled after idle: %d more requests", got-stopped)
 	}
