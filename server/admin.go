@@ -233,7 +233,7 @@ func (s *Server) status() adminStatus {
 		ts := s.opts.TokenStatus()
 		st.Token = &adminTokenDTO{ExpiresAt: timePtr(ts.ExpiresAt), Renewals: ts.Renewals, Failures: ts.Failures, LastError: ts.LastError}
 	}
-	for _, ul := range s.poller.Userlists() {
+	for _, ul := range s.news.Userlists() {
 		us := ul.Status()
 		d := adminUserlistDTO{
 			ID: ul.ID, Name: ul.Name, Configured: ul.Configured,
@@ -249,7 +249,7 @@ func (s *Server) status() adminStatus {
 		}
 		st.Userlists = append(st.Userlists, d)
 	}
-	if ok, why := s.poller.Answered(); !ok && !s.opts.Demo && st.FailingSince == nil {
+	if ok, why := s.news.Answered(); !ok && !s.opts.Demo && st.FailingSince == nil {
 		st.Upstream, st.Problem = "waiting", why.Error()
 	}
 	sort.Slice(st.Userlists, func(i, j int) bool {
@@ -359,7 +359,7 @@ func (s *Server) handleAdminFetch(c echo.Context) error {
 	if err := s.checkCSRF(c); err != nil {
 		return err
 	}
-	ul := s.poller.Get(c.FormValue("userlist"))
+	ul := s.news.Get(c.FormValue("userlist"))
 	if ul == nil {
 		return errorf(http.StatusNotFound, "That userlist is not being polled.")
 	}

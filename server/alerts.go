@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -32,7 +33,9 @@ type Alert struct {
 // each problem is announced once when it passes its threshold and once when it ends.
 // Posts are retried with backoff, in order, by one sender.
 type alerter struct {
-	s            *Server
+	status       func() adminStatus
+	names        map[string]string // configured userlists: id -> name
+	log          *slog.Logger
 	url          string
 	offlineAfter time.Duration
 	failingAfter time.Duration
@@ -61,12 +64,14 @@ type screenSeen struct {
 // longest make way for new ones.
 const maxTrackedScreens = 20000
 
-func newAlerter(s *Server, every time.Duration) *alerter {
-	a := &alerter{
-		s:            s,
-		url:          s.cfg.Alerts.WebhookURL,
-		offlineAfter: s.cfg.Alerts.ScreenOfflineAfter.Duration,
-		failingAfter: s.cfg.Alerts.UpstreamFailingAfter.Duration,
+func newAlerter(cfg AlertsConfig, status func() adminStatus, names map[string]string, log *slog.Logger, every time.Duration) *alerter {
+	return &alerter{
+		status:       status,
+		names:        names,
+		log:          log,
+		url:          cfg.WebhookURL,
+		offlineAfter: cfg.ScreenOfflineAfter.Duration,
+		failingAfter: cfg.UpstreamFailingAfter.Duration,
 		every:        every,
 		client:       &http.Client{Timeout: 10 * time.Second},
 		screens:      map[string]*screenSeen{},
@@ -74,7 +79,6 @@ func newAlerter(s *Server, every time.Duration) *alerter {
 		stop:         make(chan struct{}),
 		maxTracked:   maxTrackedScreens,
 	}
-	return a
 }
 
 func (a *alerter) start() {
@@ -109,7 +113,7 @@ const maxScreenAlertsPerCheck = 10
 
 // check compares what is online now with what was, and queues the transitions.
 func (a *alerter) check(now time.Time) {
-	st := a.s.status()
+	st := a.status()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	online := map[string]bool{}
@@ -127,7 +131,7 @@ func (a *alerter) check(now time.Time) {
 			seen = &screenSeen{}
 			a.screens[key] = seen
 		}
-		seen.userlist, seen.address, seen.label = sc.UserlistID, sc.Addr, describeScreen(sc.ScreenInfo, a.s.names)
+		seen.userlist, seen.address, seen.label = sc.UserlistID, sc.Addr, describeScreen(sc.ScreenInfo, a.names)
 		if seen.announced {
 			a.enqueue(Alert{Event: "screen_recovered", Screen: sc.SID, Address: sc.Addr, Userlist: sc.UserlistID, Since: seen.lastOnline, At: now,
 				Text: slackEscape(seen.label + " is back online.")})
@@ -223,7 +227,7 @@ func (a *alerter) enqueue(al Alert) {
 	select {
 	case a.queue <- al:
 	default:
-		a.s.log.Warn("alert dropped: the webhook is far behind", slog.String("event", al.Event))
+		a.log.Warn("alert dropped: the webhook is far behind", slog.String("event", al.Event))
 	}
 }
 
@@ -237,12 +241,13 @@ func (a *alerter) send() {
 		case al := <-a.queue:
 			for attempt := 0; ; attempt++ {
 				if err := a.post(al); err == nil {
-					a.s.log.Info("alert sent", slog.String("event", al.Event))
+					a.log.Info("alert sent", slog.String("event", al.Event))
 					break
 				} else {
-					a.s.log.Warn("alert not delivered, will retry", slog.String("event", al.Event), slog.Any("error", err))
+					a.log.Warn("alert not delivered, will retry", slog.String("event", al.Event), slog.Any("error", err))
 				}
-				if !sleepOrStop(a.stop, jitter(min(time.Second<<min(attempt, 8), 5*time.Minute), 0.5, 1)) {
+				wait := min(time.Second<<min(attempt, 8), 5*time.Minute)
+				if !sleepOrStop(a.stop, wait/2+rand.N(wait/2)) { // with jitter
 					return
 				}
 			}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/spencer-signage/signage/views"
+	"github.com/spencer-signage/signage/server/news"
 )
 
 // feedCacheControl lets intranet proxies and readers reuse a feed briefly, serve it stale
@@ -45,12 +45,12 @@ func (s *Server) handleFeed(kind feedKind) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		ct := content(r.Context(), ul)
+		ct := s.content(r.Context(), ul)
 		if ct == nil {
 			c.Response().Header().Set("Retry-After", "10")
 			return errorf(http.StatusServiceUnavailable, "No answer from Spencer yet for this userlist; try again shortly.")
 		}
-		if ct.State == views.DeckUnknown {
+		if ct.State == news.StateUnknown {
 			return errorf(http.StatusNotFound, "Spencer does not know this userlist.")
 		}
 		key := feedKey{kind: kind}

@@ -8,9 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/spencerclient"
-	"github.com/spencer-signage/signage/views"
 )
+
+// newEdition renders c as the server does on a change.
+func newEdition(c *news.Content) *Edition {
+	es := &editions{log: slog.New(slog.DiscardHandler)}
+	return es.of(c, func(string) bool { return true })
+}
 
 func benchItems(n int) []spencerclient.Item {
 	items := make([]spencerclient.Item, n)
@@ -34,8 +40,8 @@ func BenchmarkBuildContent(b *testing.B) {
 	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := buildContent("3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f", "Lobby", "en-US", items, views.DeckItems, now, now); err != nil {
-			b.Fatal(err)
+		if newEdition(news.NewContent("3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f", "Lobby", "en-US", items, news.StateItems, now, now)) == nil {
+			b.Fatal("no edition")
 		}
 	}
 }
@@ -44,10 +50,7 @@ func BenchmarkBuildContent(b *testing.B) {
 // per change.
 func BenchmarkEncodeFeeds(b *testing.B) {
 	now := time.Now()
-	c, err := buildContent("3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f", "Lobby", "en-US", benchItems(20), views.DeckItems, now, now)
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := newEdition(news.NewContent("3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f", "Lobby", "en-US", benchItems(20), news.StateItems, now, now))
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, k := range []feedKind{feedJSON, feedRSS, feedAtom} {
@@ -68,10 +71,7 @@ func BenchmarkHubBroadcast(b *testing.B) {
 		hub.Register(s)     //nolint:errcheck
 	}
 	now := time.Now()
-	c, err := buildContent("u", "Lobby", "en-US", benchItems(20), views.DeckItems, now, now)
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := newEdition(news.NewContent("u", "Lobby", "en-US", benchItems(20), news.StateItems, now, now))
 	b.ReportAllocs()
 	for b.Loop() {
 		hub.Deck(c)
@@ -84,10 +84,12 @@ func BenchmarkFeedHandler(b *testing.B) {
 	cfg.Screens.Userlists = []UserlistConfig{{ID: "3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f", Name: "Lobby"}}
 	cfg.Screens.DefaultUserlist = "3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f"
 	cfg.Server.DataDir = ""
-	s := New(cfg, Options{Source: staticSource(benchItems(20)), Logger: slog.New(slog.DiscardHandler)})
-	s.poller.Start()
-	defer s.poller.Stop()
-	ul := s.poller.Get("3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f")
+	log := slog.New(slog.DiscardHandler)
+	hub := NewHub(0, 0, log)
+	s := New(cfg, Options{News: news.NewPoller(staticSource(benchItems(20)), news.NewMemory(), hub, NewsConfig(cfg), log), Hub: hub, Logger: log})
+	s.news.Start()
+	defer s.news.Stop()
+	ul := s.news.Get("3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f")
 	<-ul.Ready()
 	h := s.Handler()
 	req := httptest.NewRequest("GET", "/api/feed.json", nil)

@@ -259,9 +259,9 @@ func TestBrowserStates(t *testing.T) {
 func TestBrowserScreenshots(t *testing.T) {
 	e := newEnv(t, time.Minute, func(c *server.Config) {})
 	e.fake.LoadDemo(time.Hour, "")
-	e.srv.Poller().Get(lobby).FetchNow()
+	e.srv.News().Get(lobby).FetchNow()
 	waitFor(t, 10*time.Second, "demo content", func() bool {
-		c := e.srv.Poller().Get(lobby).Content()
+		c := e.srv.News().Get(lobby).Content()
 		return c != nil && len(c.Items) == 5
 	})
 	for _, tc := range []struct {

@@ -277,7 +277,7 @@ func TestCredentialsEchoedUpstreamStayHidden(t *testing.T) {
 	const secret = `s3cr"et/+ &ü<x>  two-spaces-and-more-Value-9`
 	e := newEnv(t, time.Minute, func(c *server.Config) { c.Spencer.ClientSecret = secret })
 	e.fake.SetFault(spencertest.Fault{TokenEchoAll: true, EchoPadding: 130}) // the 200-character cut falls inside the secret
-	e.srv.Poller().Get(lobby).FetchNow()
+	e.srv.News().Get(lobby).FetchNow()
 	waitFor(t, 10*time.Second, "the echoing token endpoint", func() bool { return strings.Contains(e.logs.String(), "client_secret=[reda") })
 	resp, body := e.get("/readyz")
 	if resp.StatusCode != http.StatusServiceUnavailable || body != "not ready: token_error\n" {
@@ -310,7 +310,7 @@ func TestCredentialsEchoedUpstreamStayHidden(t *testing.T) {
 	// Now the token is good, and the API echoes the request that carried it.
 	e.fake.SetCredentials(spencertest.ClientID, secret)
 	e.fake.SetFault(spencertest.Fault{PublicationsEchoAll: true, EchoPadding: 175})
-	e.srv.Poller().Get(lobby).FetchNow()
+	e.srv.News().Get(lobby).FetchNow()
 	waitFor(t, 10*time.Second, "the echoing API", func() bool { return strings.Contains(e.logs.String(), "Authorization: Bearer [re") })
 	check("API echoing")
 }

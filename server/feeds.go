@@ -64,7 +64,7 @@ func newFeedCache() *feedCache { return &feedCache{} }
 
 // Feed returns c encoded as kind, with links below base(), which is asked for only when
 // this encoding is not kept yet.
-func (c *Content) Feed(key feedKey, ids feedIDs, base func() string) (*encodedFeed, error) {
+func (c *Edition) Feed(key feedKey, ids feedIDs, base func() string) (*encodedFeed, error) {
 	kind := key.kind
 	if f, ok := c.feeds.entries.Load(key); ok {
 		return f.(*encodedFeed), nil
@@ -88,10 +88,10 @@ func (c *Content) Feed(key feedKey, ids feedIDs, base func() string) (*encodedFe
 // feedPaths are where each kind is served, for its self link.
 var feedPaths = [...]string{feedJSON: "/api/feed.json", feedRSS: "/api/feed.rss", feedAtom: "/api/feed.atom"}
 
-func encodeFeed(c *Content, kind feedKind, base string, ids feedIDs) (*encodedFeed, error) {
-	links := feedLinks{home: base + "/screens/" + c.UserlistID, ids: ids}
+func encodeFeed(c *Edition, kind feedKind, base string, ids feedIDs) (*encodedFeed, error) {
+	links := feedLinks{home: base + "/screens/" + c.Userlist, ids: ids}
 	if base != "" {
-		links.self = base + feedPaths[kind] + "?userlist=" + c.UserlistID
+		links.self = base + feedPaths[kind] + "?userlist=" + c.Userlist
 	}
 	var body []byte
 	var err error
@@ -104,7 +104,7 @@ func encodeFeed(c *Content, kind feedKind, base string, ids feedIDs) (*encodedFe
 		body, err = encodeAtom(c, links)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("encode feed of %s: %w", c.UserlistID, err)
+		return nil, fmt.Errorf("encode feed of %s: %w", c.Userlist, err)
 	}
 	var gz bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)

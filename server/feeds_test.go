@@ -33,13 +33,13 @@ func newValidatorEnv(t *testing.T, mod ...func(*server.Config)) *env {
 // fetchNow makes the server fetch a userlist at once and waits until it shows n items.
 func (e *env) fetchNow(id string) {
 	e.t.Helper()
-	e.srv.Poller().Get(id).FetchNow()
+	e.srv.News().Get(id).FetchNow()
 	before := e.fake.PublicationRequestsFor(id)
 	waitFor(e.t, 10*time.Second, "the fetch", func() bool {
 		if e.fake.PublicationRequestsFor(id) <= before {
 			return false
 		}
-		ct := e.srv.Poller().Get(id).Content()
+		ct := e.srv.News().Get(id).Content()
 		return ct != nil && ct.FetchedAt.After(time.Now().Add(-5*time.Second))
 	})
 }

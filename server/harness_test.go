@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/spencer-signage/signage/server"
+	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/spencerclient"
 	"github.com/spencer-signage/signage/spencerclient/spencertest"
 )
@@ -85,9 +86,7 @@ func (e *env) start(addr ...string) {
 		e.t.Fatal(err)
 	}
 	e.client = client
-	opts := e.opts
-	opts.Source, opts.TokenStatus, opts.Version, opts.Logger = client, client.TokenStatus, "test", e.logger()
-	e.srv = server.New(e.cfg, opts)
+	e.srv = e.newServer(client)
 	listen := "127.0.0.1:0"
 	if len(addr) > 0 {
 		listen = addr[0]
@@ -107,6 +106,15 @@ func (e *env) start(addr ...string) {
 	e.base = "http://" + ln.Addr().String()
 	e.closed = false
 	e.t.Cleanup(e.stop)
+}
+
+// newServer wires a server as cmd/signage does: client, news, hub, server.
+func (e *env) newServer(client *spencerclient.Client) *server.Server {
+	opts := e.opts
+	opts.Hub = server.NewHub(e.cfg.Server.MaxScreens, e.cfg.Server.MaxScreensPerAddress, e.logger())
+	opts.News = news.NewPoller(client, news.NewMemory(), opts.Hub, server.NewsConfig(e.cfg), e.logger())
+	opts.TokenStatus, opts.Skipped, opts.Version, opts.Logger = client.TokenStatus, client.SkippedTotal, "test", e.logger()
+	return server.New(e.cfg, opts)
 }
 
 func (e *env) stop() {

@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 
+	"github.com/spencer-signage/signage/server/news"
+
 	"github.com/labstack/echo/v4"
 )
 
@@ -16,12 +18,12 @@ func (s *Server) handleHealthz(c echo.Context) error {
 // /admin and in the log.
 func (s *Server) handleReadyz(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
-	ok, why := s.poller.Answered()
+	ok, why := s.news.Answered()
 	if ok || s.opts.Demo {
 		return c.String(http.StatusOK, "ready\n")
 	}
 	code := "no_answer_yet"
-	if why != errNoAnswerYet {
+	if why != news.ErrNoAnswerYet {
 		code = outcome(why)
 	}
 	return c.String(http.StatusServiceUnavailable, "not ready: "+code+"\n")

@@ -163,19 +163,19 @@ func (h *Hub) Total() int {
 }
 
 // Deck sends c's deck to every screen of its userlist, in each screen's language.
-func (h *Hub) Deck(c *Content) {
+func (h *Hub) Deck(c *Edition) {
 	h.broadcasts.Add(1)
 	version := &c.Version // shared by every screen's record of what it shows
-	for _, s := range h.screensOf(c.UserlistID) {
+	for _, s := range h.screensOf(c.Userlist) {
 		s.sendDeck(c.DeckMessage(s.Lang), version)
 	}
 }
 
 // Status tells every screen of c's userlist whether upstream is failing.
-func (h *Hub) Status(c *Content) {
+func (h *Hub) Status(c *Edition) {
 	pm := statusPrepared(c)
 	h.broadcasts.Add(1)
-	for _, s := range h.screensOf(c.UserlistID) {
+	for _, s := range h.screensOf(c.Userlist) {
 		s.sendStatus(pm)
 	}
 }
@@ -223,7 +223,7 @@ func (h *Hub) Close() {
 	wg.Wait()
 }
 
-func statusPrepared(c *Content) *websocket.PreparedMessage {
+func statusPrepared(c *Edition) *websocket.PreparedMessage {
 	m := statusMessage{Type: "status", Stale: c.Stale}
 	if c.Stale && !c.StaleSince.IsZero() {
 		m.Since = c.StaleSince.UTC().Format(time.RFC3339)

@@ -28,7 +28,7 @@ func (s *Server) handleIndex(c echo.Context) error {
 
 func (s *Server) userlistLink(id, name string, configured bool) views.UserlistLink {
 	l := views.UserlistLink{ID: id, Name: name, Configured: configured}
-	if ul := s.poller.Get(id); ul != nil {
+	if ul := s.news.Get(id); ul != nil {
 		l.Unknown = ul.Status().Unknown
 		if ct := ul.Content(); ct != nil {
 			l.Items, l.Stale = len(ct.Items), ct.Stale

@@ -45,14 +45,14 @@ type jsonFeedAuthor struct {
 	Name string `json:"name"`
 }
 
-func newJSONFeed(c *Content, stale bool, l feedLinks) jsonFeed {
+func newJSONFeed(c *Edition, stale bool, l feedLinks) jsonFeed {
 	f := jsonFeed{
 		Version:     "https://jsonfeed.org/version/1.1",
 		Title:       c.Title(),
 		Description: "News from Spencer, for screens and intranet pages",
 		Language:    c.Locale,
 		Items:       make([]jsonFeedItem, 0, len(c.Items)),
-		Signage:     signageExt{Userlist: c.UserlistID, Stale: stale, Version: c.Version},
+		Signage:     signageExt{Userlist: c.Userlist, Stale: stale, Version: c.Version},
 	}
 	if l.self != "" {
 		f.HomePageURL, f.FeedURL = l.home, l.self

@@ -325,7 +325,7 @@ func TestIdleOnDemandUserlistStopsPolling(t *testing.T) {
 	if resp, _ := e.get("/api/feed.json?userlist=" + fresh); resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	waitFor(t, 5*time.Second, "polling to stop", func() bool { return e.srv.Poller().Get(fresh) == nil })
+	waitFor(t, 5*time.Second, "polling to stop", func() bool { return e.srv.News().Get(fresh) == nil })
 	stopped := e.fake.PublicationRequestsFor(fresh)
 	polled := e.fake.PublicationRequestsFor(lobby) // the clock: five more intervals
 	waitFor(t, 10*time.Second, "five more intervals", func() bool { return e.fake.PublicationRequestsFor(lobby) >= polled+5 })
@@ -333,7 +333,7 @@ func TestIdleOnDemandUserlistStopsPolling(t *testing.T) {
 		t.Errorf("still polled after idle: %d more requests", got-stopped)
 	}
 	// Configured userlists never go idle.
-	if e.srv.Poller().Get(lobby) == nil {
+	if e.srv.News().Get(lobby) == nil {
 		t.Errorf("configured userlist stopped being polled")
 	}
 }

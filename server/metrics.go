@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/spencerclient"
 )
 
@@ -31,7 +32,20 @@ type routeStatus struct {
 	status int
 }
 
-func newMetrics(s *Server) *metrics {
+// metricSources are what the metrics read at scrape time.
+type metricSources struct {
+	hub     *Hub
+	news    userlists
+	token   func() spencerclient.TokenStatus // nil when unknown
+	skipped func() int64                     // nil when unknown
+}
+
+// userlists is what the metrics and the status page need of the news.
+type userlists interface {
+	Userlists() []*news.Userlist
+}
+
+func newMetrics(src metricSources) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		upstreamRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -48,10 +62,10 @@ func newMetrics(s *Server) *metrics {
 			Help: "HTTP requests by route template and status.",
 		}, []string{"route", "status"}),
 	}
-	hub := s.hub
+	hub := src.hub
 	m.reg.MustRegister(m.upstreamRequests, m.upstreamLatency, m.httpRequests,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&stateCollector{s: s},
+		&stateCollector{news: src.news, hub: hub},
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signage_broadcasts_total", Help: "Deck and status changes fanned out to the screens of a userlist."},
 			func() float64 { return float64(hub.broadcasts.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signage_screens_dropped_total", Help: "Screens dropped because a write to them stalled or failed."},
@@ -59,7 +73,7 @@ func newMetrics(s *Server) *metrics {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signage_screen_connects_total", Help: "WebSocket connections of screens."},
 			func() float64 { return float64(hub.connects.Load()) }),
 	)
-	if ts := s.opts.TokenStatus; ts != nil {
+	if ts := src.token; ts != nil {
 		m.reg.MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signage_token_renewals_total", Help: "Access tokens obtained."},
 				func() float64 { return float64(ts().Renewals) }),
@@ -74,11 +88,11 @@ func newMetrics(s *Server) *metrics {
 				}),
 		)
 	}
-	if sk, ok := s.opts.Source.(interface{ SkippedTotal() int64 }); ok {
+	if sk := src.skipped; sk != nil {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "signage_publications_skipped_total",
 			Help: "Publications skipped for having neither title nor body.",
-		}, func() float64 { return float64(sk.SkippedTotal()) }))
+		}, func() float64 { return float64(sk()) }))
 	}
 	return m
 }
@@ -90,7 +104,10 @@ func (m *metrics) handler() http.Handler {
 // stateCollector reads the per-userlist state at scrape time, so the poller and hub need
 // no bookkeeping for it. Only configured userlists are labels of their own; on-demand
 // ones are summed under "other", so a stranger cannot grow the series.
-type stateCollector struct{ s *Server }
+type stateCollector struct {
+	news userlists
+	hub  *Hub
+}
 
 var (
 	descItems   = prometheus.NewDesc("signage_userlist_items", "Items shown per userlist.", []string{"userlist"}, nil)
@@ -108,7 +125,7 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	items, stale, screens := map[string]float64{}, map[string]float64{}, map[string]float64{}
-	for _, ul := range c.s.poller.Userlists() {
+	for _, ul := range c.news.Userlists() {
 		label := "other"
 		if ul.Configured {
 			label = ul.ID
@@ -121,7 +138,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		} else if _, ok := stale[label]; !ok {
 			stale[label] = 0
 		}
-		screens[label] += float64(c.s.hub.Screens(ul.ID))
+		screens[label] += float64(c.hub.Screens(ul.ID))
 	}
 	for l, v := range items {
 		ch <- prometheus.MustNewConstMetric(descItems, prometheus.GaugeValue, v, l)
@@ -132,21 +149,13 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	for l, v := range screens {
 		ch <- prometheus.MustNewConstMetric(descScreens, prometheus.GaugeValue, v, l)
 	}
-	ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, float64(len(c.s.poller.Userlists())))
+	ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, float64(len(c.news.Userlists())))
 }
 
-// measuredSource counts every fetch by outcome and times it.
-type measuredSource struct {
-	src Source
-	m   *metrics
-}
-
-func (ms measuredSource) Publications(ctx context.Context, id string) ([]spencerclient.Item, error) {
-	start := time.Now()
-	items, err := ms.src.Publications(ctx, id)
-	ms.m.upstreamLatency.Observe(time.Since(start).Seconds())
-	ms.m.upstreamRequests.WithLabelValues(outcome(err)).Inc()
-	return items, err
+// observeFetch counts a fetch by outcome and times it.
+func (m *metrics) observeFetch(err error, took time.Duration) {
+	m.upstreamLatency.Observe(took.Seconds())
+	m.upstreamRequests.WithLabelValues(outcome(err)).Inc()
 }
 
 // outcome names an upstream result for a metric label.

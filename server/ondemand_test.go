@@ -43,7 +43,7 @@ func TestOnDemandUserlistsAreCapped(t *testing.T) {
 		t.Errorf("a configured userlist: %d", resp.StatusCode)
 	}
 	// Nobody reads the three: they go idle and make room.
-	waitFor(t, 10*time.Second, "the on-demand userlists to go idle", func() bool { return e.srv.Poller().Get(ids[0]) == nil })
+	waitFor(t, 10*time.Second, "the on-demand userlists to go idle", func() bool { return e.srv.News().Get(ids[0]) == nil })
 	if resp, _ := e.get("/api/feed.json?userlist=" + ids[3]); resp.StatusCode != http.StatusOK {
 		t.Errorf("the fourth once the others went idle: %d", resp.StatusCode)
 	}
@@ -57,7 +57,7 @@ func TestUnknownUserlistIsRemembered(t *testing.T) {
 	if resp, _ := e.get("/api/feed.json?userlist=" + stranger); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("unknown userlist: %d", resp.StatusCode)
 	}
-	waitFor(t, 10*time.Second, "the unknown userlist to go idle", func() bool { return e.srv.Poller().Get(stranger) == nil })
+	waitFor(t, 10*time.Second, "the unknown userlist to go idle", func() bool { return e.srv.News().Get(stranger) == nil })
 	for range 20 {
 		if resp, _ := e.get("/api/feed.json?userlist=" + stranger); resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("unknown userlist, asked again: %d", resp.StatusCode)
@@ -106,7 +106,7 @@ func TestScreenOfUnknownUserlistHearsWhenItExists(t *testing.T) {
 	if m := readMessage(t, conn, 5*time.Second); m.Type != "deck" || !strings.Contains(m.HTML, "state-unknown") {
 		t.Fatalf("first message: %s %q", m.Type, m.HTML)
 	}
-	ul := e.srv.Poller().Get(later)
+	ul := e.srv.News().Get(later)
 	if ul == nil {
 		t.Fatal("the userlist a screen watches is not polled")
 	}

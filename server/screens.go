@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
+	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/views"
 )
 
@@ -24,7 +25,7 @@ const firstFetchWait = 5 * time.Second
 
 // userlist validates id and returns its (now active) userlist. An id that is not a UUID,
 // or one not listed while allow_any_userlist is off, is a 404 and never reaches upstream.
-func (s *Server) userlist(raw string) (*Userlist, error) {
+func (s *Server) userlist(raw string) (*news.Userlist, error) {
 	id := strings.ToLower(raw)
 	if !IsUUID(id) {
 		return nil, errorf(http.StatusNotFound, "This address does not name a userlist: a userlist id is a UUID.")
@@ -32,8 +33,8 @@ func (s *Server) userlist(raw string) (*Userlist, error) {
 	if _, listed := s.names[id]; !listed && !s.cfg.Screens.AllowAnyUserlist {
 		return nil, errorf(http.StatusNotFound, "This userlist is not configured on this server.")
 	}
-	ul, err := s.poller.Read(id)
-	if errors.Is(err, ErrTooManyUserlists) {
+	ul, err := s.news.Read(id)
+	if errors.Is(err, news.ErrTooManyUserlists) {
 		s.log.Warn("on-demand userlist refused: screens.max_on_demand_userlists reached",
 			slog.String("userlist", id), slog.Int("max", s.cfg.Screens.MaxOnDemand))
 		return nil, &httpError{status: http.StatusServiceUnavailable, retryAfter: 60,
@@ -42,11 +43,11 @@ func (s *Server) userlist(raw string) (*Userlist, error) {
 	return ul, err
 }
 
-// content waits, briefly, for a new userlist's first answer and returns what it shows
-// (nil when there is nothing yet).
-func content(ctx context.Context, ul *Userlist) *Content {
+// content waits, briefly, for a new userlist's first answer and returns the edition it
+// shows (nil when there is nothing yet).
+func (s *Server) content(ctx context.Context, ul *news.Userlist) *Edition {
 	if c := ul.Content(); c != nil {
-		return c
+		return s.edition(c)
 	}
 	t := time.NewTimer(firstFetchWait)
 	defer t.Stop()
@@ -55,7 +56,7 @@ func content(ctx context.Context, ul *Userlist) *Content {
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	return ul.Content()
+	return s.edition(ul.Content())
 }
 
 // pageOptions reads the query parameters of the screen and embed pages (SPEC 6). A value
@@ -97,7 +98,7 @@ func (s *Server) handleScreen(c echo.Context) error {
 	opts := s.pageOptions(c)
 	page := views.ScreenPage{Options: opts, Assets: s.assets, Build: s.build,
 		StaleMarkerAfter: int(s.cfg.Screens.StaleMarkerAfter.Seconds())}
-	if ct := content(c.Request().Context(), ul); ct != nil {
+	if ct := s.content(c.Request().Context(), ul); ct != nil {
 		page.Deck = ct.viewHeader(opts.Lang)
 		page.DeckHTML = string(ct.DeckHTML(opts.Lang))
 		page.Stale, page.StaleSince = ct.Stale, ct.StaleSince
@@ -114,7 +115,7 @@ func (s *Server) handleEmbed(c echo.Context) error {
 	}
 	opts := s.pageOptions(c)
 	page := views.EmbedPage{Options: opts, Assets: s.assets, Build: s.build}
-	if ct := content(c.Request().Context(), ul); ct != nil {
+	if ct := s.content(c.Request().Context(), ul); ct != nil {
 		page.Deck = ct.viewHeader(opts.Lang)
 		page.ListHTML = string(ct.EmbedHTML(opts.Lang))
 	} else {
@@ -134,21 +135,21 @@ type fragment struct {
 }
 
 func (s *Server) handleScreenDeck(c echo.Context) error {
-	return s.serveFragment(c, (*Content).DeckHTML)
+	return s.serveFragment(c, (*Edition).DeckHTML)
 }
 
 func (s *Server) handleEmbedFragment(c echo.Context) error {
-	return s.serveFragment(c, (*Content).EmbedHTML)
+	return s.serveFragment(c, (*Edition).EmbedHTML)
 }
 
-func (s *Server) serveFragment(c echo.Context, html func(*Content, string) []byte) error {
+func (s *Server) serveFragment(c echo.Context, html func(*Edition, string) []byte) error {
 	ul, err := s.userlist(c.Param("id"))
 	if err != nil {
 		return err
 	}
 	opts := s.pageOptions(c)
 	f := fragment{Build: s.build, State: string(views.DeckLoading)}
-	if ct := content(c.Request().Context(), ul); ct != nil {
+	if ct := s.content(c.Request().Context(), ul); ct != nil {
 		f.Version, f.State, f.Stale = ct.Version, string(ct.State), ct.Stale
 		if ct.Stale && !ct.StaleSince.IsZero() {
 			f.Since = ct.StaleSince.UTC().Format(time.RFC3339)
@@ -195,8 +196,8 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 		conn.Close()
 		return nil
 	}
-	s.poller.Watch(ul.ID)
-	switch ct := ul.Content(); {
+	s.news.Watch(ul.ID)
+	switch ct := s.edition(ul.Content()); {
 	case q.Get("b") != "" && q.Get("b") != s.build:
 		scr.sendReload()
 	case ct != nil:

@@ -1,5 +1,5 @@
-// Package server serves Spencer news to screens, embeds and feed readers: the poller that
-// keeps each userlist fresh, the hub of WebSocket screens, and the HTTP routes.
+// Package server serves Spencer news to screens, embeds and feed readers: the hub of
+// WebSocket screens, what is rendered of each content of the news, and the HTTP routes.
 package server
 
 import (
@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
+	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/spencerclient"
 	"github.com/spencer-signage/signage/static"
 	"github.com/spencer-signage/signage/views"
@@ -24,12 +25,18 @@ import (
 
 // Options are the parts of a Server that do not come from the config file.
 type Options struct {
-	Source      Source                           // the Spencer client, or a fake
+	// News is the news of each userlist (required); the server subscribes to it before it
+	// starts it.
+	News *news.Poller
+	// Hub holds the screens; it is also News's watchers. New makes one when nil.
+	Hub         *Hub
 	TokenStatus func() spencerclient.TokenStatus // for /admin; nil when unknown
-	Version     string                           // the build's version, shown and sent to screens
-	Logger      *slog.Logger
-	Demo        bool
-	DemoImages  http.Handler // demo mode: the fake's images, served at DemoImagesPath
+	// Skipped counts publications skipped for want of a title and a body; nil when unknown.
+	Skipped    func() int64
+	Version    string // the build's version, shown and sent to screens
+	Logger     *slog.Logger
+	Demo       bool
+	DemoImages http.Handler // demo mode: the fake's images, served at DemoImagesPath
 	// HeartbeatInterval is how often screens send a heartbeat (30 s; tests shorten it).
 	HeartbeatInterval time.Duration
 	// AlertCheckInterval is how often alerts are evaluated (15 s; tests shorten it).
@@ -40,19 +47,39 @@ type Options struct {
 // so that screens on other machines can load them.
 const DemoImagesPath = "/demo/images"
 
-// Server is the HTTP server with its poller and hub.
+// NewsConfig is the configuration of the poller that config asks for.
+func NewsConfig(cfg Config) news.Config {
+	names := map[string]string{}
+	for _, ul := range cfg.Screens.Userlists {
+		names[ul.ID] = ul.Name
+	}
+	return news.Config{
+		Interval:    cfg.Spencer.PollInterval.Duration,
+		IdleAfter:   cfg.Screens.IdleAfter.Duration,
+		MaxOnDemand: cfg.Screens.MaxOnDemand,
+		// A fetch may need a token renewal, the request, a renewal after a 401 and a retry.
+		Timeout: 3 * cfg.Spencer.RequestTimeout.Duration,
+		Locale:  cfg.Spencer.Locale,
+		Names:   names,
+		DataDir: cfg.Server.DataDir,
+	}
+}
+
+// Server is the HTTP server of the screens, embeds, feeds and the status page: it renders
+// each new content of the news once and hands it to the hub.
 type Server struct {
-	cfg    Config
-	opts   Options
-	log    *slog.Logger
-	echo   *echo.Echo
-	http   *http.Server
-	poller *Poller
-	hub    *Hub
-	static *static.Files
-	assets views.Assets
-	build  string
-	names  map[string]string
+	cfg      Config
+	opts     Options
+	log      *slog.Logger
+	echo     *echo.Echo
+	http     *http.Server
+	news     *news.Poller
+	hub      *Hub
+	editions *editions
+	static   *static.Files
+	assets   views.Assets
+	build    string
+	names    map[string]string
 
 	metrics   *metrics
 	gone      *departures   // screens that disconnected lately, for /admin
@@ -70,15 +97,21 @@ type Server struct {
 	serveErr    chan error
 }
 
-// New wires a server from its config; Open starts it.
+// New wires a server from its config and parts; Open starts it.
 func New(cfg Config, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Hub == nil {
+		opts.Hub = NewHub(cfg.Server.MaxScreens, cfg.Server.MaxScreensPerAddress, opts.Logger)
 	}
 	s := &Server{
 		cfg:       cfg,
 		opts:      opts,
 		log:       opts.Logger,
+		news:      opts.News,
+		hub:       opts.Hub,
+		editions:  &editions{log: opts.Logger},
 		static:    static.New(),
 		names:     map[string]string{},
 		serveErr:  make(chan error, 1),
@@ -97,13 +130,6 @@ func New(cfg Config, opts Options) *Server {
 	if opts.HeartbeatInterval > 0 {
 		s.heartbeat = opts.HeartbeatInterval
 	}
-	if cfg.Alerts.WebhookURL != "" {
-		every := 15 * time.Second
-		if opts.AlertCheckInterval > 0 {
-			every = opts.AlertCheckInterval
-		}
-		s.alerts = newAlerter(s, every)
-	}
 	for _, ul := range cfg.Screens.Userlists {
 		s.names[ul.ID] = ul.Name
 	}
@@ -115,20 +141,18 @@ func New(cfg Config, opts Options) *Server {
 		IndexJS:  s.static.Path("index.js"),
 		AdminJS:  s.static.Path("admin.js"),
 	}
-	s.hub = NewHub(cfg.Server.MaxScreens, cfg.Server.MaxScreensPerAddress, s.log)
 	s.gone = newDepartures()
 	s.hub.onLeave = s.gone.add
-	s.metrics = newMetrics(s)
-	s.poller = NewPoller(measuredSource{src: opts.Source, m: s.metrics}, s.hub, PollerConfig{
-		Interval:    cfg.Spencer.PollInterval.Duration,
-		IdleAfter:   cfg.Screens.IdleAfter.Duration,
-		MaxOnDemand: cfg.Screens.MaxOnDemand,
-		// A fetch may need a token renewal, the request, a renewal after a 401 and a retry.
-		Timeout: 3 * cfg.Spencer.RequestTimeout.Duration,
-		Locale:  cfg.Spencer.Locale,
-		Names:   s.names,
-		DataDir: cfg.Server.DataDir,
-	}, s.log)
+	s.metrics = newMetrics(metricSources{hub: s.hub, news: s.news, token: opts.TokenStatus, skipped: opts.Skipped})
+	s.news.ObserveFetches(s.metrics.observeFetch)
+	s.news.Subscribe(s.onChange)
+	if cfg.Alerts.WebhookURL != "" {
+		every := 15 * time.Second
+		if opts.AlertCheckInterval > 0 {
+			every = opts.AlertCheckInterval
+		}
+		s.alerts = newAlerter(cfg.Alerts, s.status, s.names, s.log, every)
+	}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:    512,
 		WriteBufferSize:   4096,
@@ -150,14 +174,40 @@ func New(cfg Config, opts Options) *Server {
 	return s
 }
 
+// onChange hears of every new content: it is rendered once, and the screens of its
+// userlist get the new deck when the version changed, the stale flag when that changed,
+// compared with what they were last told (a request may have rendered this content
+// already: that is no reason to keep it from the screens).
+func (s *Server) onChange(c *news.Content) {
+	e := s.edition(c)
+	if e == nil {
+		return
+	}
+	prev := s.editions.announce(e)
+	if prev == e {
+		return
+	}
+	if prev == nil || prev.Version != e.Version {
+		s.hub.Deck(e)
+	}
+	if prev != nil && prev.Stale != e.Stale || prev == nil && e.Stale {
+		s.hub.Status(e)
+	}
+}
+
+// edition is the rendered edition of c (nil for nil).
+func (s *Server) edition(c *news.Content) *Edition {
+	return s.editions.of(c, func(id string) bool { return s.news.Get(id) != nil })
+}
+
 // Handler is the server's HTTP handler, for tests that bring their own listener.
 func (s *Server) Handler() http.Handler { return s.echo }
 
 // Hub is the server's hub of screens.
 func (s *Server) Hub() *Hub { return s.hub }
 
-// Poller is the server's poller.
-func (s *Server) Poller() *Poller { return s.poller }
+// News is the server's news of each userlist.
+func (s *Server) News() *news.Poller { return s.news }
 
 // Build identifies the server's build and static files; screens reload when it changes.
 func (s *Server) Build() string { return s.build }
@@ -165,7 +215,7 @@ func (s *Server) Build() string { return s.build }
 // Open starts polling and serving on ln.
 func (s *Server) Open(ln net.Listener) {
 	s.ln = ln
-	s.poller.Start()
+	s.news.Start()
 	if s.alerts != nil {
 		s.alerts.start()
 	}
@@ -192,7 +242,7 @@ func (s *Server) Close(ctx context.Context) error {
 		s.alerts.close()
 	}
 	s.hub.Close()
-	s.poller.Stop()
+	s.news.Stop()
 	return err
 }
 

@@ -106,7 +106,7 @@ type feedLinks struct {
 	ids  feedIDs
 }
 
-func encodeRSS(c *Content, l feedLinks) ([]byte, error) {
+func encodeRSS(c *Edition, l feedLinks) ([]byte, error) {
 	ch := rssChannel{
 		Title:       c.Title(),
 		Link:        l.home,
@@ -145,14 +145,14 @@ func encodeRSS(c *Content, l feedLinks) ([]byte, error) {
 	return marshalXML(doc)
 }
 
-func encodeAtom(c *Content, l feedLinks) ([]byte, error) {
+func encodeAtom(c *Edition, l feedLinks) ([]byte, error) {
 	updated := c.FetchedAt
 	if updated.IsZero() {
 		updated = time.Unix(0, 0)
 	}
 	doc := atomDoc{
 		Lang:     c.Locale,
-		ID:       l.ids.feed(c.UserlistID),
+		ID:       l.ids.feed(c.Userlist),
 		Title:    c.Title(),
 		Subtitle: "News from Spencer for " + c.Title(),
 		Updated:  updated.UTC().Format(time.RFC3339),
@@ -164,7 +164,7 @@ func encodeAtom(c *Content, l feedLinks) ([]byte, error) {
 	}
 	for _, it := range c.Items {
 		e := atomEntry{
-			ID:      l.ids.item(c.UserlistID, it.ID),
+			ID:      l.ids.item(c.Userlist, it.ID),
 			Title:   atomText{Type: "text", Text: it.Title},
 			Updated: updated.UTC().Format(time.RFC3339),
 			Links:   []atomLink{{Href: itemLink(it, l.home), Rel: "alternate"}},

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/google/renameio/v2"
 	"golang.org/x/oauth2"
 )
 
@@ -187,7 +188,9 @@ func (r *refreshStore) rotate(tok string) error {
 		if err := os.MkdirAll(r.dir, 0o700); err != nil {
 			return err
 		}
-		if err := writeFileAtomic(filepath.Join(r.dir, refreshFile), []byte(tok+"\n"), 0o600); err != nil {
+		// Atomically (renameio: temporary file, fsync, rename): a crash never leaves a
+		// torn token, and the old one is dead once the new one is used.
+		if err := renameio.WriteFile(filepath.Join(r.dir, refreshFile), []byte(tok+"\n"), 0o600); err != nil {
 			return err
 		}
 	}
@@ -203,39 +206,4 @@ func (r *refreshStore) secrets() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string{r.tok}, r.old...)
-}
-
-// writeFileAtomic replaces path with data: a temporary file in the same directory,
-// fsync, rename, fsync of the directory.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() //nolint:errcheck // not every file system syncs directories
-		d.Close()
-	}
-	return nil
 }

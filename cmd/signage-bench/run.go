@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/spencer-signage/signage/server"
+	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/spencerclient"
 	"github.com/spencer-signage/signage/spencerclient/spencertest"
 )
@@ -84,7 +85,9 @@ func start() (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := server.New(cfg, server.Options{Source: client, TokenStatus: client.TokenStatus, Version: "bench", Logger: log})
+	hub := server.NewHub(cfg.Server.MaxScreens, cfg.Server.MaxScreensPerAddress, log)
+	poller := news.NewPoller(client, news.NewMemory(), hub, server.NewsConfig(cfg), log)
+	srv := server.New(cfg, server.Options{News: poller, Hub: hub, TokenStatus: client.TokenStatus, Version: "bench", Logger: log})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -92,7 +95,7 @@ func start() (*env, error) {
 	srv.Open(ln)
 	e := &env{fake: fake, srv: srv, base: "http://" + ln.Addr().String()}
 	deadline := time.Now().Add(10 * time.Second)
-	for srv.Poller().Get(lobby).Content() == nil {
+	for srv.News().Get(lobby).Content() == nil {
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("no content from the fake")
 		}
@@ -357,7 +360,7 @@ func benchFanout(e *env, rep *report, sizes []int) error {
 
 		e.fake.SetPublications(lobby, newsOfAbout(20<<10, i+1))
 		changed := time.Now()
-		e.srv.Poller().Get(lobby).FetchNow()
+		e.srv.News().Get(lobby).FetchNow()
 		fmt.Fprintln(stdin, "go")
 		line, err = out.ReadString('\n')
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spencer-signage/signage/server"
+	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/spencerclient"
 	"github.com/spencer-signage/signage/spencerclient/spencertest"
 )
@@ -110,9 +111,17 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "config:", err)
 		return 2
 	}
+	// client → news (poller and engine) → hub → server; the hub tells the poller which
+	// userlists screens watch.
+	hub := server.NewHub(cfg.Server.MaxScreens, cfg.Server.MaxScreensPerAddress, log)
+	engine := news.NewMemory()
+	defer engine.Close()
+	poller := news.NewPoller(client, engine, hub, server.NewsConfig(cfg), log)
 	srv := server.New(cfg, server.Options{
-		Source:      client,
+		News:        poller,
+		Hub:         hub,
 		TokenStatus: client.TokenStatus,
+		Skipped:     client.SkippedTotal,
 		Version:     buildVersion(),
 		Logger:      log,
 		Demo:        spencer.Demo,

@@ -1,4 +1,4 @@
-package server
+package news
 
 import (
 	"encoding/json"
@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/google/renameio/v2"
 
 	"github.com/spencer-signage/signage/spencerclient"
 )
@@ -32,9 +34,9 @@ func (d snapshotDir) path(id string) string {
 	return filepath.Join(d.dir, "userlist-"+id+".json")
 }
 
-// save writes the snapshot atomically: a temporary file in the same directory, fsync,
-// rename over the old one, fsync of the directory. A crash at any point leaves either the
-// old file or the new one, never a torn one.
+// save writes the snapshot atomically (renameio: a temporary file in the same directory,
+// fsync, rename over the old one): a crash leaves the old file or the new one, never a
+// torn one.
 func (d snapshotDir) save(s snapshot) error {
 	if d.dir == "" {
 		return nil
@@ -47,7 +49,7 @@ func (d snapshotDir) save(s snapshot) error {
 	if err := os.MkdirAll(d.dir, 0o750); err != nil {
 		return err
 	}
-	return writeFileAtomic(d.path(s.UserlistID), b)
+	return renameio.WriteFile(d.path(s.UserlistID), b, 0o600)
 }
 
 // load reads the snapshot of id; a missing file is (zero, false, nil), a corrupt one an error.
@@ -70,35 +72,4 @@ func (d snapshotDir) load(id string) (snapshot, bool, error) {
 		return snapshot{}, false, fmt.Errorf("snapshot %s is not a format-%d snapshot of %s", d.path(id), snapshotVersion, id)
 	}
 	return s, true, nil
-}
-
-// writeFileAtomic replaces path with data so that readers and a crash see either the old
-// content or the new, never a part.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // a no-op once renamed
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() //nolint:errcheck // best effort: not every file system syncs directories
-		d.Close()
-	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package server
+package news
 
 import (
 	"context"
@@ -12,25 +12,10 @@ import (
 	"github.com/patrickmn/go-cache"
 
 	"github.com/spencer-signage/signage/spencerclient"
-	"github.com/spencer-signage/signage/views"
 )
 
-// Source is what the poller needs of the Spencer client.
-type Source interface {
-	Publications(ctx context.Context, userListID string) ([]spencerclient.Item, error)
-}
-
-var _ Source = (*spencerclient.Client)(nil)
-
-// Broadcaster is what the poller tells of changes: the hub of screens.
-type Broadcaster interface {
-	Deck(c *Content)
-	Status(c *Content)
-	Screens(userListID string) int
-}
-
 // unknownRetry is how long a userlist that upstream does not know waits before it is asked
-// again, and maxBackoff the longest wait between retries after failures (SPEC 7).
+// again, and maxBackoff the longest wait between retries after failures.
 const (
 	unknownRetry = 10 * time.Minute
 	maxBackoff   = 5 * time.Minute
@@ -40,8 +25,11 @@ const (
 // them are polled already.
 var ErrTooManyUserlists = errors.New("too many on-demand userlists")
 
-// PollerConfig configures a Poller.
-type PollerConfig struct {
+// ErrNoAnswerYet is why upstream has not answered when nothing failed yet.
+var ErrNoAnswerYet = errors.New("no answer from Spencer yet")
+
+// Config configures a Poller.
+type Config struct {
 	Interval    time.Duration
 	IdleAfter   time.Duration
 	MaxOnDemand int           // on-demand userlists polled at once; 0 for no limit
@@ -54,17 +42,19 @@ type PollerConfig struct {
 // Poller keeps every active userlist fresh: one goroutine per userlist, so there is exactly
 // one publications request per userlist per interval whatever the number of readers. The
 // configured userlists are always active; an on-demand one stays active while screens
-// watch it or someone read it within IdleAfter.
+// watch it or someone read it within IdleAfter. Every change goes out through the engine,
+// and comes back from it to the subscribers.
 type Poller struct {
-	src  Source
-	hub  Broadcaster
-	log  *slog.Logger
-	cfg  PollerConfig
-	disk snapshotDir
-	now  func() time.Time
+	src      Source
+	engine   Engine
+	watchers Watchers
+	log      *slog.Logger
+	cfg      Config
+	disk     snapshotDir
+	now      func() time.Time
 
 	activity *cache.Cache // on-demand userlist id -> last read, expiring after IdleAfter
-	// unknown remembers the on-demand userlists Spencer said it does not know, as a
+	// unknownIDs remembers the on-demand userlists Spencer said it does not know, as a
 	// userlist that shows so and is never polled: asking for one again does not cost an
 	// upstream request per reader.
 	unknownIDs *cache.Cache
@@ -77,16 +67,22 @@ type Poller struct {
 	lists    map[string]*Userlist
 	onDemand int // how many of lists are not configured
 
+	subMu       sync.RWMutex
+	subscribers []func(*Content)
+	observe     func(err error, took time.Duration)
+
 	answered atomic.Bool // upstream answered at least once
 	lastErr  atomic.Pointer[error]
 }
 
-// NewPoller returns a poller; Start begins polling.
-func NewPoller(src Source, hub Broadcaster, cfg PollerConfig, log *slog.Logger) *Poller {
+// NewPoller returns a poller that asks src and shares what it gets through engine;
+// watchers tells which userlists screens show. Start begins polling.
+func NewPoller(src Source, engine Engine, watchers Watchers, cfg Config, log *slog.Logger) *Poller {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Poller{
+	p := &Poller{
 		src:        src,
-		hub:        hub,
+		engine:     engine,
+		watchers:   watchers,
 		log:        log,
 		cfg:        cfg,
 		disk:       snapshotDir{dir: cfg.DataDir},
@@ -97,7 +93,21 @@ func NewPoller(src Source, hub Broadcaster, cfg PollerConfig, log *slog.Logger) 
 		cancel:     cancel,
 		lists:      map[string]*Userlist{},
 	}
+	engine.Receive(p.receive)
+	return p
 }
+
+// Subscribe adds fn to those told of every change of content ("userlist U has content
+// version V", or its stale flag changed). Call it before Start; fn must not block long.
+func (p *Poller) Subscribe(fn func(*Content)) {
+	p.subMu.Lock()
+	defer p.subMu.Unlock()
+	p.subscribers = append(p.subscribers, fn)
+}
+
+// ObserveFetches sets fn to hear of every fetch's outcome and duration (for metrics).
+// Call it before Start.
+func (p *Poller) ObserveFetches(fn func(err error, took time.Duration)) { p.observe = fn }
 
 // Start loads the snapshots of the configured userlists and starts polling them.
 func (p *Poller) Start() {
@@ -132,6 +142,12 @@ func (p *Poller) Userlists() []*Userlist {
 	return out
 }
 
+// Configured reports whether id is a userlist of the configuration, and its name.
+func (p *Poller) Configured(id string) (string, bool) {
+	name, ok := p.cfg.Names[id]
+	return name, ok
+}
+
 // Read returns the userlist id, starting to poll it when it is not yet, and records the
 // read so that an on-demand userlist stays active. The caller has checked that id is a
 // valid, allowed userlist. A new on-demand userlist beyond MaxOnDemand is refused with
@@ -157,13 +173,10 @@ func (p *Poller) Read(id string) (*Userlist, error) {
 	return ul, err
 }
 
-// errNoAnswerYet is why upstream has not answered when nothing failed yet.
-var errNoAnswerYet = errors.New("no answer from Spencer yet")
-
 // Watch makes sure an on-demand userlist that a screen has just joined is polled, even one
 // remembered as unknown to Spencer: while a screen shows "unknown", it must hear when the
-// userlist comes to exist. Call it after the screen is registered with the hub, so that
-// the userlist is never retired for want of screens in between.
+// userlist comes to exist. Call it after the screen is registered with the watchers, so
+// that the userlist is never retired for want of screens in between.
 func (p *Poller) Watch(id string) {
 	if p.Get(id) != nil {
 		return
@@ -173,7 +186,7 @@ func (p *Poller) Watch(id string) {
 }
 
 // Answered reports whether upstream has answered at least once, and else why not: the
-// last error (whose text the client has cleared of credentials), or errNoAnswerYet.
+// last error (whose text the client has cleared of credentials), or ErrNoAnswerYet.
 func (p *Poller) Answered() (bool, error) {
 	if p.answered.Load() {
 		return true, nil
@@ -181,7 +194,7 @@ func (p *Poller) Answered() (bool, error) {
 	if e := p.lastErr.Load(); e != nil {
 		return false, *e
 	}
-	return false, errNoAnswerYet
+	return false, ErrNoAnswerYet
 }
 
 func (p *Poller) activate(id, name string, configured bool) (*Userlist, error) {
@@ -228,20 +241,44 @@ func (p *Poller) loadSnapshot(ul *Userlist) {
 	if !ok {
 		return
 	}
-	c, err := buildContent(ul.ID, ul.Name, p.cfg.Locale, s.Items, views.DeckItems, s.FetchedAt, p.now())
-	if err != nil {
-		p.log.Warn("snapshot ignored", slog.String("userlist", ul.ID), slog.Any("error", err))
-		return
-	}
+	c := NewContent(ul.ID, ul.Name, p.cfg.Locale, s.Items, StateItems, s.FetchedAt, p.now())
 	ul.content.Store(c)
 	ul.markReady()
 	p.log.Info("snapshot loaded", slog.String("userlist", ul.ID), slog.Int("items", len(c.Items)),
 		slog.Time("fetched_at", s.FetchedAt))
 }
 
+// publish sends a new content of ul out through the engine, which hands it back to every
+// instance's receive, this one's included.
+func (p *Poller) publish(c *Content) {
+	if err := p.engine.Publish(p.ctx, c); err != nil {
+		p.log.Error("content not published", slog.String("userlist", c.Userlist), slog.Any("error", err))
+	}
+}
+
+// receive takes a content from the engine: it becomes what the userlist shows, and then
+// the subscribers hear of it (store first: whoever hears of a change and asks, a feed or
+// a page, already gets the new content).
+func (p *Poller) receive(c *Content) {
+	ul := p.Get(c.Userlist)
+	if ul == nil {
+		return
+	}
+	if old := ul.Content(); old == c {
+		return
+	}
+	ul.content.Store(c)
+	ul.markReady()
+	p.subMu.RLock()
+	subs := p.subscribers
+	p.subMu.RUnlock()
+	for _, fn := range subs {
+		fn(c)
+	}
+}
+
 func (p *Poller) run(ctx context.Context, ul *Userlist) {
 	defer p.wg.Done()
-	defer close(ul.done)
 	defer ul.markReady()
 	if ul.Configured && len(p.cfg.Names) > 1 {
 		// Spread the configured userlists' first requests a little.
@@ -251,15 +288,13 @@ func (p *Poller) run(ctx context.Context, ul *Userlist) {
 	}
 	for {
 		next := p.fetch(ctx, ul)
-		if !ul.Configured && ul.Status().Unknown && p.hub.Screens(ul.ID) == 0 {
+		if !ul.Configured && ul.Status().Unknown && p.watchers.Screens(ul.ID) == 0 {
 			// Nobody watches: readers get the remembered answer; polling it on would
 			// only hold a place among the on-demand userlists.
 			p.retire(ul)
 			return
 		}
-		ul.mu.Lock()
-		ul.status.NextFetch = p.now().Add(next)
-		ul.mu.Unlock()
+		ul.setStatus(func(s *Status) { s.NextFetch = p.now().Add(next) })
 		timer := time.NewTimer(next)
 		select {
 		case <-ctx.Done():
@@ -278,7 +313,7 @@ func (p *Poller) run(ctx context.Context, ul *Userlist) {
 
 // stillActive reports whether ul is configured, watched by a screen, or read recently.
 func (p *Poller) stillActive(ul *Userlist) bool {
-	if ul.Configured || p.hub.Screens(ul.ID) > 0 {
+	if ul.Configured || p.watchers.Screens(ul.ID) > 0 {
 		return true
 	}
 	_, read := p.activity.Get(ul.ID)
@@ -298,22 +333,25 @@ func (p *Poller) retire(ul *Userlist) {
 	p.log.Info("userlist idle: polling stopped", slog.String("userlist", ul.ID))
 }
 
-// fetch asks upstream once, updates ul, tells the hub of any change, and returns how long
-// to wait before the next fetch.
+// fetch asks upstream once, updates ul, publishes any change, and returns how long to
+// wait before the next fetch.
 func (p *Poller) fetch(ctx context.Context, ul *Userlist) time.Duration {
 	fctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	start := time.Now()
 	items, err := p.src.Publications(fctx, ul.ID)
 	cancel()
 	if ctx.Err() != nil {
 		return time.Hour // shutting down
 	}
+	if p.observe != nil {
+		p.observe(err, time.Since(start))
+	}
 	now := p.now()
 	old := ul.Content()
-
-	ul.mu.Lock()
-	ul.status.LastFetch = now
-	ul.status.Fetches++
-	ul.mu.Unlock()
+	ul.setStatus(func(s *Status) {
+		s.LastFetch = now
+		s.Fetches++
+	})
 
 	switch {
 	case err == nil:
@@ -329,41 +367,23 @@ func (p *Poller) fetch(ctx context.Context, ul *Userlist) time.Duration {
 }
 
 func (p *Poller) fetched(ul *Userlist, old *Content, items []spencerclient.Item, now time.Time) time.Duration {
-	ul.mu.Lock()
-	wasFailing := ul.status.Failures > 0
-	ul.status.LastSuccess = now
-	ul.status.LastError = ""
-	ul.status.Failures = 0
-	ul.status.StaleSince = time.Time{}
-	ul.status.Unknown = false
-	ul.mu.Unlock()
+	wasFailing := false
+	ul.setStatus(func(s *Status) {
+		wasFailing = s.Failures > 0
+		s.LastSuccess, s.LastError, s.Failures, s.StaleSince, s.Unknown = now, "", 0, time.Time{}, false
+	})
 
-	shown := visible(items, now)
-	state := views.DeckItems
-	if len(shown) == 0 {
-		state = views.DeckEmpty
-	}
-	if old != nil && old.Version == contentVersion(state, shown) {
+	c := NewContent(ul.ID, ul.Name, p.cfg.Locale, items, StateItems, now, now)
+	if old != nil && old.Version == c.Version {
 		if old.Stale {
-			c := old.withStale(false, time.Time{}, now)
-			ul.content.Store(c)
-			p.hub.Status(c)
+			p.publish(old.WithStale(false, time.Time{}, now))
 			p.log.Info("upstream recovered", slog.String("userlist", ul.ID))
 		}
 		ul.markReady()
 		return jitter(p.cfg.Interval, 0.9, 1.1)
 	}
-	c, err := buildContent(ul.ID, ul.Name, p.cfg.Locale, items, views.DeckItems, now, now)
-	if err != nil {
-		p.log.Error("render failed", slog.String("userlist", ul.ID), slog.Any("error", err))
-		return jitter(p.cfg.Interval, 0.9, 1.1)
-	}
-	ul.content.Store(c)
+	p.publish(c)
 	ul.markReady()
-	p.hub.Deck(c)
-	if old != nil && old.Stale {
-		p.hub.Status(c)
-	}
 	if wasFailing {
 		p.log.Info("upstream recovered", slog.String("userlist", ul.ID))
 	}
@@ -375,35 +395,21 @@ func (p *Poller) fetched(ul *Userlist, old *Content, items []spencerclient.Item,
 	return jitter(p.cfg.Interval, 0.9, 1.1)
 }
 
-func visible(items []spencerclient.Item, now time.Time) []spencerclient.Item {
-	var out []spencerclient.Item
-	for _, it := range items {
-		if !it.Expired(now) {
-			out = append(out, it)
-		}
-	}
-	return out
-}
-
 func (p *Poller) unknown(ul *Userlist, old *Content, err error, now time.Time) {
-	ul.mu.Lock()
-	first := !ul.status.Unknown
-	ul.status.Unknown = true
-	ul.status.LastError = err.Error()
-	ul.status.Failures = 0
-	ul.mu.Unlock()
+	first := false
+	ul.setStatus(func(s *Status) {
+		first = !s.Unknown
+		s.Unknown, s.LastError, s.Failures = true, err.Error(), 0
+	})
 	c := old
-	if old == nil || old.State != views.DeckUnknown {
-		var rerr error
-		if c, rerr = buildContent(ul.ID, ul.Name, p.cfg.Locale, nil, views.DeckUnknown, now, now); rerr == nil {
-			ul.content.Store(c)
-			p.hub.Deck(c)
-		}
+	if old == nil || old.State != StateUnknown {
+		c = NewContent(ul.ID, ul.Name, p.cfg.Locale, nil, StateUnknown, now, now)
+		p.publish(c)
 	}
-	if !ul.Configured && c != nil {
+	if !ul.Configured {
 		ghost := newUserlist(ul.ID, ul.Name, false)
 		ghost.content.Store(c)
-		ghost.status = UserlistStatus{LastFetch: now, Unknown: true, LastError: err.Error()}
+		ghost.status = Status{LastFetch: now, Unknown: true, LastError: err.Error()}
 		ghost.markReady()
 		p.unknownIDs.SetDefault(ul.ID, ghost)
 	}
@@ -414,39 +420,27 @@ func (p *Poller) unknown(ul *Userlist, old *Content, err error, now time.Time) {
 }
 
 func (p *Poller) failed(ul *Userlist, old *Content, err error, now time.Time) time.Duration {
-	msg := err.Error()
 	p.lastErr.Store(&err)
-	ul.mu.Lock()
-	ul.status.Failures++
-	failures := ul.status.Failures
-	ul.status.LastError = msg
-	if ul.status.StaleSince.IsZero() {
-		ul.status.StaleSince = now
-	}
-	since := ul.status.StaleSince
-	ul.mu.Unlock()
-
-	if old != nil && old.State != views.DeckUnknown && old.State != views.DeckLoading {
-		// Store before telling the screens, so that whoever hears of the change and
-		// asks (a feed, a page) already gets the new content.
-		c := old
-		refreshed, rerr := old.refiltered(now)
-		deckChanged := rerr == nil && refreshed != old
-		if deckChanged {
-			c = refreshed
+	var failures int
+	var since time.Time
+	ul.setStatus(func(s *Status) {
+		s.Failures++
+		s.LastError = err.Error()
+		if s.StaleSince.IsZero() {
+			s.StaleSince = now
 		}
-		becameStale := !c.Stale
-		if becameStale {
-			c = c.withStale(true, since, now)
+		failures, since = s.Failures, s.StaleSince
+	})
+
+	if old != nil && old.State != StateUnknown {
+		// Keep serving the last good content, with what expired meanwhile taken out, and
+		// say it is stale.
+		c := old.Refiltered(now)
+		if !c.Stale {
+			c = c.WithStale(true, since, now)
 		}
 		if c != old {
-			ul.content.Store(c)
-		}
-		if deckChanged {
-			p.hub.Deck(c)
-		}
-		if becameStale {
-			p.hub.Status(c)
+			p.publish(c)
 		}
 	}
 	ul.markReady()

@@ -1,4 +1,4 @@
-package server
+package news
 
 import (
 	"context"
@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Userlist is one Spencer userlist the server keeps fresh: its current Content and the
-// state of its polling. The poller goroutine of the userlist is its only writer.
+// Userlist is one Spencer userlist this instance knows: its current Content and the state
+// of its polling. The poll goroutine of the userlist is its only writer.
 type Userlist struct {
 	ID         string
 	Name       string
@@ -19,22 +19,21 @@ type Userlist struct {
 	readyOne sync.Once
 	fetchNow chan struct{}
 	cancel   context.CancelFunc
-	done     chan struct{}
 
 	mu     sync.Mutex
-	status UserlistStatus
+	status Status
 }
 
-// UserlistStatus is the polling state of a userlist, for /admin and /readyz.
-type UserlistStatus struct {
-	LastFetch   time.Time // last attempt
-	LastSuccess time.Time // last answer with publications
-	NextFetch   time.Time
-	LastError   string
-	Failures    int // consecutive
-	StaleSince  time.Time
-	Unknown     bool // upstream answered 404 or 403
-	Fetches     int64
+// Status is the polling state of a userlist, for the status page and readiness.
+type Status struct {
+	LastFetch   time.Time `json:"last_fetch"`   // last attempt
+	LastSuccess time.Time `json:"last_success"` // last answer with publications
+	NextFetch   time.Time `json:"next_fetch"`
+	LastError   string    `json:"last_error,omitempty"`
+	Failures    int       `json:"failures"` // consecutive
+	StaleSince  time.Time `json:"stale_since"`
+	Unknown     bool      `json:"unknown"` // upstream answered 404 or 403
+	Fetches     int64     `json:"fetches"`
 }
 
 func newUserlist(id, name string, configured bool) *Userlist {
@@ -44,7 +43,6 @@ func newUserlist(id, name string, configured bool) *Userlist {
 		Configured: configured,
 		ready:      make(chan struct{}),
 		fetchNow:   make(chan struct{}, 1),
-		done:       make(chan struct{}),
 	}
 }
 
@@ -52,10 +50,16 @@ func newUserlist(id, name string, configured bool) *Userlist {
 func (u *Userlist) Content() *Content { return u.content.Load() }
 
 // Status is a copy of the polling state.
-func (u *Userlist) Status() UserlistStatus {
+func (u *Userlist) Status() Status {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.status
+}
+
+func (u *Userlist) setStatus(f func(*Status)) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	f(&u.status)
 }
 
 // Ready is closed once the userlist has content or its first fetch ended.

@@ -1,0 +1,258 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"sync"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/spencer-signage/signage/server/news"
+	"github.com/spencer-signage/signage/views"
+)
+
+// Edition is one content of a userlist as this server serves it: the news and what is
+// rendered from it, once, whoever asks: the screen and embed fragments, the WebSocket deck
+// message, the feeds. An edition whose content differs from the previous one only by its
+// stale flag shares that one's rendered deck.
+type Edition struct {
+	*news.Content
+
+	deck           *renderedDeck // shared by every edition of the same version
+	feeds          *feedCache    // per edition: the JSON feed carries the stale flag
+	modifiedHeader []string      // Content.Modified as a Last-Modified value
+}
+
+// renderedDeck holds the screen and embed fragments of one version, in the default locale
+// and, lazily, in the others asked for.
+type renderedDeck struct {
+	def *langDeck // the default locale
+
+	mu    sync.Mutex
+	langs map[string]*langDeck
+}
+
+type langDeck struct {
+	deckHTML  []byte
+	embedHTML []byte
+	deckMsg   *websocket.PreparedMessage
+}
+
+// maxLangs bounds the locales rendered per version; others get the default locale.
+const maxLangs = 8
+
+var langPattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$`)
+
+// editions keeps the current edition of each userlist, so that a version is rendered once
+// however many requests and broadcasts need it.
+type editions struct {
+	log *slog.Logger
+
+	current   sync.Map   // userlist id -> *Edition; read without a lock on every request
+	announced sync.Map   // userlist id -> *Edition the screens were last told of
+	mu        sync.Mutex // held while rendering
+	n         int        // entries in current
+}
+
+// announce records e as what the screens of its userlist are told now, and returns what
+// they were told before (nil: nothing yet).
+func (es *editions) announce(e *Edition) *Edition {
+	prev, _ := es.announced.Swap(e.Userlist, e)
+	p, _ := prev.(*Edition)
+	return p
+}
+
+// maxEditions bounds the editions kept; beyond it, those of userlists no longer polled
+// are dropped (an on-demand userlist read once, months ago).
+const maxEditions = 256
+
+// of returns the edition of c, rendering it on first use. A render that fails (it should
+// not: the components only render what they are given) keeps the previous edition.
+func (es *editions) of(c *news.Content, active func(string) bool) *Edition {
+	if c == nil {
+		return nil
+	}
+	if e, ok := es.current.Load(c.Userlist); ok && e.(*Edition).Content == c {
+		return e.(*Edition)
+	}
+	es.mu.Lock()
+	defer es.mu.Unlock()
+	var prev *Edition
+	if e, ok := es.current.Load(c.Userlist); ok {
+		prev = e.(*Edition)
+		if prev.Content == c {
+			return prev
+		}
+	}
+	e := &Edition{Content: c, feeds: newFeedCache()}
+	if !c.Modified.IsZero() {
+		e.modifiedHeader = []string{c.Modified.UTC().Format(http.TimeFormat)}
+	}
+	if prev != nil && prev.Version == c.Version {
+		e.deck = prev.deck
+	} else {
+		deck, err := renderDeck(e)
+		if err != nil {
+			es.log.Error("render failed", slog.String("userlist", c.Userlist), slog.Any("error", err))
+			return prev
+		}
+		e.deck = deck
+	}
+	if prev == nil {
+		es.n++
+		if es.n > maxEditions {
+			es.prune(active)
+		}
+	}
+	es.current.Store(c.Userlist, e)
+	return e
+}
+
+func (es *editions) prune(active func(string) bool) {
+	es.current.Range(func(k, _ any) bool {
+		if !active(k.(string)) {
+			es.current.Delete(k)
+			es.announced.Delete(k)
+			es.n--
+		}
+		return true
+	})
+}
+
+// lastModified is Modified as a Last-Modified header value.
+func (e *Edition) lastModified() []string { return e.modifiedHeader }
+
+// deckState is the content's state for the views.
+func (e *Edition) deckState() views.DeckState { return views.DeckState(e.State) }
+
+// viewHeader is the view model of e without its slides.
+func (e *Edition) viewHeader(lang string) views.Deck {
+	d := views.Deck{
+		UserListID: e.Userlist,
+		Name:       e.Name,
+		Version:    e.Version,
+		State:      e.deckState(),
+		FetchedAt:  e.FetchedAt,
+		Lang:       e.Locale,
+	}
+	if lang != "" {
+		d.Lang = lang
+	}
+	return d
+}
+
+// viewDeck is the view model of e in locale lang ("" for the default).
+func (e *Edition) viewDeck(lang string) views.Deck {
+	d := e.viewHeader(lang)
+	for _, it := range e.Items {
+		if lang != "" {
+			it = it.In(lang)
+		}
+		s := views.Slide{
+			ID:        it.ID,
+			Title:     it.Title,
+			Summary:   it.Excerpt(320),
+			BodyHTML:  it.BodyHTML,
+			ImageURL:  it.ImageURL,
+			Link:      it.Link,
+			Published: it.Published,
+			Author:    it.Author,
+			Pinned:    it.Pinned,
+		}
+		if it.Link != "" {
+			s.QR = views.QRCode(it.Link)
+		}
+		d.Slides = append(d.Slides, s)
+	}
+	return d
+}
+
+func renderDeck(e *Edition) (*renderedDeck, error) {
+	ld, err := renderLang(e, "")
+	if err != nil {
+		return nil, err
+	}
+	return &renderedDeck{def: ld, langs: map[string]*langDeck{}}, nil
+}
+
+func renderLang(e *Edition, lang string) (*langDeck, error) {
+	d := e.viewDeck(lang)
+	var deck, embed bytes.Buffer
+	if err := views.DeckSlides(d).Render(context.Background(), &deck); err != nil {
+		return nil, fmt.Errorf("render deck of %s: %w", e.Userlist, err)
+	}
+	if err := views.EmbedList(d, 0).Render(context.Background(), &embed); err != nil {
+		return nil, fmt.Errorf("render embed of %s: %w", e.Userlist, err)
+	}
+	msg, err := json.Marshal(deckMessage{Type: "deck", Version: e.Version, HTML: deck.String()})
+	if err != nil {
+		return nil, err
+	}
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
+	if err != nil {
+		return nil, err
+	}
+	return &langDeck{deckHTML: deck.Bytes(), embedHTML: embed.Bytes(), deckMsg: pm}, nil
+}
+
+// forLang returns the deck in lang, rendering and keeping it on first use. An unknown or
+// malformed lang, or one past the limit, gets the default locale.
+func (e *Edition) forLang(lang string) *langDeck {
+	def := e.deck.def
+	if lang == "" || lang == e.Locale || !langPattern.MatchString(lang) || !e.hasLang(lang) {
+		return def
+	}
+	e.deck.mu.Lock()
+	defer e.deck.mu.Unlock()
+	if ld, ok := e.deck.langs[lang]; ok {
+		return ld
+	}
+	if len(e.deck.langs) >= maxLangs {
+		return def
+	}
+	ld, err := renderLang(e, lang)
+	if err != nil {
+		return def
+	}
+	e.deck.langs[lang] = ld
+	return ld
+}
+
+func (e *Edition) hasLang(lang string) bool {
+	for _, it := range e.Items {
+		if _, ok := it.Translations[lang]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// DeckHTML is the screen fragment in lang.
+func (e *Edition) DeckHTML(lang string) []byte { return e.forLang(lang).deckHTML }
+
+// EmbedHTML is the embed fragment in lang.
+func (e *Edition) EmbedHTML(lang string) []byte { return e.forLang(lang).embedHTML }
+
+// DeckMessage is the WebSocket deck message in lang, prepared once for all screens.
+func (e *Edition) DeckMessage(lang string) *websocket.PreparedMessage {
+	return e.forLang(lang).deckMsg
+}
+
+// deckMessage is the `deck` message of a screen's WebSocket.
+type deckMessage struct {
+	Type    string `json:"type"`
+	Version string `json:"version"`
+	HTML    string `json:"html"`
+}
+
+// statusMessage is the `status` message of a screen's WebSocket.
+type statusMessage struct {
+	Type  string `json:"type"`
+	Stale bool   `json:"stale"`
+	Since string `json:"since,omitempty"`
+}
