@@ -1,11 +1,13 @@
 package server
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/views"
 )
 
@@ -113,6 +116,28 @@ type adminStatus struct {
 	Token        *adminTokenDTO     `json:"token,omitempty"`
 	Userlists    []adminUserlistDTO `json:"userlists"`
 	Screens      []adminScreenDTO   `json:"screens"`
+	// Cluster and Instances describe the cluster this instance is part of; absent for a
+	// single instance.
+	Cluster   *adminClusterDTO   `json:"cluster,omitempty"`
+	Instances []adminInstanceDTO `json:"instances,omitempty"`
+}
+
+// adminClusterDTO is this instance's place in the cluster.
+type adminClusterDTO struct {
+	Instance string `json:"instance"`
+	Role     string `json:"role"`  // leader or follower
+	Redis    string `json:"redis"` // up or unreachable
+}
+
+// adminInstanceDTO is one instance of the cluster.
+type adminInstanceDTO struct {
+	ID          string    `json:"id"`
+	Leader      bool      `json:"leader"`
+	Version     string    `json:"version"`
+	Started     time.Time `json:"started"`
+	LastContact time.Time `json:"last_contact"`
+	Screens     int       `json:"screens"`
+	Self        bool      `json:"self,omitempty"`
 }
 
 // adminTokenDTO describes the access token, never holding it.
@@ -140,7 +165,8 @@ type adminUserlistDTO struct {
 
 type adminScreenDTO struct {
 	ScreenInfo
-	Online bool `json:"online"`
+	Instance string `json:"instance,omitempty"` // the instance that holds it, in a cluster
+	Online   bool   `json:"online"`
 	// Left is when a screen that is no longer connected went away.
 	Left *time.Time `json:"disconnected_at,omitempty"`
 }
@@ -225,24 +251,77 @@ func (d *departures) list(now time.Time, connected map[string]bool) []departure 
 	return out
 }
 
-// status gathers what the operator wants to know.
+// status gathers what the operator wants to know: of this instance, or of the whole
+// cluster (every instance's screens, the leader's view of the userlists and the token).
 func (s *Server) status() adminStatus {
 	now := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
 	st := adminStatus{Now: now, Version: s.opts.Version, Upstream: "answering"}
-	if s.opts.TokenStatus != nil {
+	presences := s.presences()
+	if s.opts.TokenStatus != nil && (s.cluster == nil || s.news.Leading()) {
 		ts := s.opts.TokenStatus()
 		st.Token = &adminTokenDTO{ExpiresAt: timePtr(ts.ExpiresAt), Renewals: ts.Renewals, Failures: ts.Failures, LastError: ts.LastError}
 	}
+	for _, p := range presences {
+		if p.Leader && p.Token != nil && p.Instance != s.cluster.Instance() {
+			st.Token = &adminTokenDTO{ExpiresAt: timePtr(p.Token.ExpiresAt), Renewals: p.Token.Renewals, Failures: p.Token.Failures, LastError: p.Token.LastError}
+		}
+	}
+
+	// Screens: this instance's, then the others' as they announced them.
+	st.Screens = s.localScreens(now)
+	if s.cluster != nil {
+		self := s.cluster.Instance()
+		st.Cluster = &adminClusterDTO{Instance: self, Redis: "up", Role: "follower"}
+		if !s.cluster.Healthy() {
+			st.Cluster.Redis = "unreachable"
+		}
+		if s.news.Leading() {
+			st.Cluster.Role = "leader"
+		}
+		seenSelf := false
+		for _, p := range presences {
+			var screens []adminScreenDTO
+			json.Unmarshal(p.Screens, &screens) //nolint:errcheck // an instance that said nothing has no screens
+			if p.Instance == self {
+				seenSelf, screens = true, st.Screens
+			} else {
+				for i := range screens {
+					screens[i].Online = screens[i].Left == nil && screens[i].onlineAt(now, s.heartbeat)
+				}
+				st.Screens = append(st.Screens, screens...)
+			}
+			st.Instances = append(st.Instances, adminInstanceDTO{ID: p.Instance, Leader: p.Leader, Version: p.Version,
+				Started: p.Started, LastContact: p.Seen, Screens: connectedCount(screens), Self: p.Instance == self})
+		}
+		if !seenSelf {
+			st.Instances = append(st.Instances, adminInstanceDTO{ID: self, Leader: s.news.Leading(), Version: s.opts.Version,
+				Started: s.started, LastContact: now, Screens: connectedCount(st.Screens), Self: true})
+		}
+		sort.Slice(st.Instances, func(i, j int) bool { return st.Instances[i].ID < st.Instances[j].ID })
+	}
+	watching := map[string]int{}
+	for _, sc := range st.Screens {
+		if sc.Left == nil {
+			watching[sc.UserlistID]++
+		}
+	}
+
+	statuses := s.news.Statuses(ctx)
 	for _, ul := range s.news.Userlists() {
-		us := ul.Status()
+		us := statuses[ul.ID]
 		d := adminUserlistDTO{
 			ID: ul.ID, Name: ul.Name, Configured: ul.Configured,
 			LastFetch: timePtr(us.LastFetch), NextFetch: timePtr(us.NextFetch), LastError: us.LastError,
 			StaleSince: timePtr(us.StaleSince), Stale: !us.StaleSince.IsZero(), Unknown: us.Unknown,
-			Screens: s.hub.Screens(ul.ID),
+			Screens: watching[ul.ID],
 		}
 		if ct := ul.Content(); ct != nil {
 			d.Items, d.Version = len(ct.Items), ct.Version
+			if ct.Stale && d.StaleSince == nil {
+				d.Stale, d.StaleSince = true, timePtr(ct.StaleSince)
+			}
 		}
 		if d.StaleSince != nil && (st.FailingSince == nil || d.StaleSince.Before(*st.FailingSince)) {
 			st.Upstream, st.Problem, st.FailingSince = "failing", d.LastError, d.StaleSince
@@ -259,28 +338,53 @@ func (s *Server) status() adminStatus {
 		}
 		return a.ID < b.ID
 	})
-
-	offlineAfter := 2*s.heartbeat + s.heartbeat/4 // two missed heartbeats
-	connected := map[string]bool{}
-	st.Screens = []adminScreenDTO{}
-	for _, info := range s.hub.List() {
-		last := info.LastHeartbeat
-		if last.IsZero() {
-			last = info.ConnectedAt
-		}
-		connected[screenKey(info)] = true
-		st.Screens = append(st.Screens, adminScreenDTO{ScreenInfo: info, Online: now.Sub(last) <= offlineAfter})
-	}
-	sort.Slice(st.Screens, func(i, j int) bool { return st.Screens[i].ConnectedAt.Before(st.Screens[j].ConnectedAt) })
-	gone := s.gone.list(now, connected)
-	sort.Slice(gone, func(i, j int) bool { return gone[i].at.After(gone[j].at) })
-	for _, g := range gone {
-		st.Screens = append(st.Screens, adminScreenDTO{ScreenInfo: g.info, Left: timePtr(g.at)})
-	}
 	if st.Userlists == nil {
 		st.Userlists = []adminUserlistDTO{}
 	}
 	return st
+}
+
+// localScreens are this instance's screens: those connected, then those that left lately.
+func (s *Server) localScreens(now time.Time) []adminScreenDTO {
+	connected := map[string]bool{}
+	out := []adminScreenDTO{}
+	instance := ""
+	if s.cluster != nil {
+		instance = s.cluster.Instance()
+	}
+	for _, info := range s.hub.List() {
+		connected[screenKey(info)] = true
+		d := adminScreenDTO{ScreenInfo: info, Instance: instance}
+		d.Online = d.onlineAt(now, s.heartbeat)
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ConnectedAt.Before(out[j].ConnectedAt) })
+	gone := s.gone.list(now, connected)
+	sort.Slice(gone, func(i, j int) bool { return gone[i].at.After(gone[j].at) })
+	for _, g := range gone {
+		out = append(out, adminScreenDTO{ScreenInfo: g.info, Instance: instance, Left: timePtr(g.at)})
+	}
+	return out
+}
+
+// onlineAt reports whether a screen reported lately: a page reports every heartbeat, and
+// is offline after two missed reports (a hung tab still answers pings, so they do not count).
+func (d adminScreenDTO) onlineAt(now time.Time, heartbeat time.Duration) bool {
+	last := d.LastHeartbeat
+	if last.IsZero() {
+		last = d.ConnectedAt
+	}
+	return now.Sub(last) <= 2*heartbeat+heartbeat/4
+}
+
+func connectedCount(screens []adminScreenDTO) int {
+	n := 0
+	for _, sc := range screens {
+		if sc.Left == nil {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *Server) handleAdmin(c echo.Context) error {
@@ -332,38 +436,47 @@ func (s *Server) checkCSRF(c echo.Context) error {
 	return nil
 }
 
-// handleAdminReload tells one screen, or every screen of a userlist, to reload.
+// handleAdminReload tells one screen, every screen of a userlist, or all screens to
+// reload: this instance's at once, and in a cluster the others' through the engine.
 func (s *Server) handleAdminReload(c echo.Context) error {
 	if err := s.checkCSRF(c); err != nil {
 		return err
 	}
-	n := 0
-	switch screen, userlist := c.FormValue("screen"), c.FormValue("userlist"); {
-	case screen != "":
-		if s.hub.ReloadScreen(screen) {
-			n = 1
-		}
+	screen, userlist, all := c.FormValue("screen"), strings.ToLower(c.FormValue("userlist")), c.FormValue("all") == "1"
+	switch {
+	case screen != "" && len(screen) <= 128:
 	case userlist != "" && IsUUID(userlist):
-		n = s.hub.Reload(userlist)
-	case c.FormValue("all") == "1":
-		n = s.hub.Reload("")
+		screen = ""
+	case all:
+		screen, userlist = "", ""
 	default:
 		return errorf(http.StatusBadRequest, "Say which screen or userlist to reload.")
 	}
+	n := s.reloadLocal(screen, userlist, all)
+	result := map[string]int{"reloaded": n}
+	if s.cluster != nil && !(screen != "" && n == 1) {
+		if err := s.cluster.Send(c.Request().Context(), news.Command{Kind: news.CommandReload, Screen: screen, Userlist: userlist, All: all}); err != nil {
+			return errorf(http.StatusServiceUnavailable, "The other instances could not be told: Redis does not answer. This instance's screens were reloaded.")
+		}
+		result["sent_to_cluster"] = 1
+	}
 	s.log.Info("reload requested", slog.Int("screens", n))
-	return s.afterAction(c, map[string]int{"reloaded": n})
+	return s.afterAction(c, result)
 }
 
-// handleAdminFetch fetches a userlist now instead of at its next tick.
+// handleAdminFetch fetches a userlist now instead of at its next tick (on the leader,
+// whichever instance it is).
 func (s *Server) handleAdminFetch(c echo.Context) error {
 	if err := s.checkCSRF(c); err != nil {
 		return err
 	}
-	ul := s.news.Get(c.FormValue("userlist"))
-	if ul == nil {
+	id := strings.ToLower(c.FormValue("userlist"))
+	if !IsUUID(id) || s.news.Get(id) == nil {
 		return errorf(http.StatusNotFound, "That userlist is not being polled.")
 	}
-	ul.FetchNow()
+	if err := s.news.FetchNow(c.Request().Context(), id); err != nil {
+		return errorf(http.StatusServiceUnavailable, "The leader could not be asked: Redis does not answer.")
+	}
 	return s.afterAction(c, map[string]int{"fetching": 1})
 }
 

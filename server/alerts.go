@@ -51,6 +51,9 @@ type alerter struct {
 
 	checks     atomic.Int64 // checks done, for tests to await instead of sleeping
 	maxTracked int          // maxTrackedScreens; tests lower it
+	// active reports whether this instance sends the alerts (in a cluster, the leader
+	// does); nil: always.
+	active func() bool
 }
 
 type screenSeen struct {
@@ -101,7 +104,9 @@ func (a *alerter) watch() {
 		case <-a.stop:
 			return
 		case <-t.C:
-			a.check(time.Now())
+			if a.active == nil || a.active() {
+				a.check(time.Now())
+			}
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/redis/go-redis/v9"
 )
 
 // Config is the whole configuration file (SPEC 4).
@@ -19,6 +20,13 @@ type Config struct {
 	Spencer SpencerConfig `toml:"spencer"`
 	Screens ScreensConfig `toml:"screens"`
 	Alerts  AlertsConfig  `toml:"alerts"`
+	Cluster ClusterConfig `toml:"cluster"`
+}
+
+// ClusterConfig is the [cluster] section: instances that share a Redis form one cluster.
+type ClusterConfig struct {
+	RedisURL  string `toml:"redis_url"`  // "": one instance, the in-memory engine
+	KeyPrefix string `toml:"key_prefix"` // so that several installations can share one Redis
 }
 
 // ServerConfig is the [server] section.
@@ -134,6 +142,7 @@ func DefaultConfig() Config {
 			ScreenOfflineAfter:   Duration{Duration: 10 * time.Minute},
 			UpstreamFailingAfter: Duration{Duration: 15 * time.Minute},
 		},
+		Cluster: ClusterConfig{KeyPrefix: "signage:"},
 	}
 }
 
@@ -192,7 +201,8 @@ func undecodedKey(k toml.Key) string {
 }
 
 // applyEnv lets the environment win over the file: SPENCER_CLIENT_ID,
-// SPENCER_CLIENT_SECRET, SIGNAGE_LISTEN, and SIGNAGE_ADMIN_TOKEN for server.admin_token.
+// SPENCER_CLIENT_SECRET, SIGNAGE_LISTEN, SIGNAGE_ADMIN_TOKEN for server.admin_token and
+// SIGNAGE_REDIS_URL for cluster.redis_url (it may hold a password).
 func (c *Config) applyEnv(getenv func(string) string) {
 	if getenv == nil {
 		return
@@ -202,6 +212,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 		"SPENCER_CLIENT_SECRET": &c.Spencer.ClientSecret,
 		"SIGNAGE_LISTEN":        &c.Server.Listen,
 		"SIGNAGE_ADMIN_TOKEN":   &c.Server.AdminToken,
+		"SIGNAGE_REDIS_URL":     &c.Cluster.RedisURL,
 	} {
 		if v := getenv(env); v != "" {
 			*dst = v
@@ -330,11 +341,29 @@ func (c *Config) validate() []string {
 		seen[ul.ID] = true
 	}
 
+	if u := c.Cluster.RedisURL; u != "" {
+		if _, err := redis.ParseURL(u); err != nil {
+			// The URL may hold a password: name the key and the problem, never the value.
+			add("cluster.redis_url is not a Redis URL like redis://host:6379/0 or rediss://user:password@host:6380/0 (%s)", redactURLError(err, u))
+		}
+	}
+
 	a := c.Alerts
 	absURL("alerts.webhook_url", a.WebhookURL)
 	atLeast("alerts.screen_offline_after", a.ScreenOfflineAfter, time.Second)
 	atLeast("alerts.upstream_failing_after", a.UpstreamFailingAfter, time.Second)
 	return p
+}
+
+// redactURLError is a URL parser's complaint without the URL, which may hold a password.
+func redactURLError(err error, u string) string {
+	msg := strings.ReplaceAll(err.Error(), u, "…")
+	if parsed, perr := url.Parse(u); perr == nil && parsed.User != nil {
+		if pw, ok := parsed.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "…")
+		}
+	}
+	return msg
 }
 
 // redactValue drops quoted values from a decoder message, which could be a secret.

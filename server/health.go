@@ -12,21 +12,39 @@ func (s *Server) handleHealthz(c echo.Context) error {
 	return c.String(http.StatusOK, "ok\n")
 }
 
-// handleReadyz is 200 once upstream answered at least once (always in demo mode, whose
-// upstream is in-process), 503 before. Anyone may ask, so the answer is a short reason
-// code (no_answer_yet, token_error, unauthorized, timeout, ...); the details are on
-// /admin and in the log.
+// handleReadyz is 200 once this instance has news to answer with: upstream answered at
+// least once (always in demo mode, whose upstream is in-process), or, in a cluster, it
+// loaded what the leader shared. Before, 503. Anyone may ask, so the answer is a short
+// reason code (no_answer_yet, redis_unreachable, token_error, unauthorized, timeout, ...);
+// the details are on /admin and in the log. In a cluster it adds the instance's role and
+// whether Redis answers.
 func (s *Server) handleReadyz(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	ok, why := s.news.Answered()
-	if ok || s.opts.Demo {
-		return c.String(http.StatusOK, "ready\n")
+	extra := ""
+	if s.cluster != nil {
+		role, redis := "follower", "up"
+		if s.news.Leading() {
+			role = "leader"
+		}
+		if !s.cluster.Healthy() {
+			redis = "unreachable"
+		}
+		extra = "role: " + role + "\nredis: " + redis + "\n"
 	}
-	code := "no_answer_yet"
-	if why != news.ErrNoAnswerYet {
+	if ok || s.opts.Demo {
+		return c.String(http.StatusOK, "ready\n"+extra)
+	}
+	var code string
+	switch why {
+	case news.ErrNoAnswerYet:
+		code = "no_answer_yet"
+	case news.ErrNotSynced:
+		code = "redis_unreachable"
+	default:
 		code = outcome(why)
 	}
-	return c.String(http.StatusServiceUnavailable, "not ready: "+code+"\n")
+	return c.String(http.StatusServiceUnavailable, "not ready: "+code+"\n"+extra)
 }
 
 // handleServiceWorker serves the screen's service worker from the root, so that its scope

@@ -38,6 +38,7 @@ type metricSources struct {
 	news    userlists
 	token   func() spencerclient.TokenStatus // nil when unknown
 	skipped func() int64                     // nil when unknown
+	cluster Cluster                          // nil for a single instance
 }
 
 // userlists is what the metrics and the status page need of the news.
@@ -88,6 +89,14 @@ func newMetrics(src metricSources) *metrics {
 				}),
 		)
 	}
+	if cl := src.cluster; cl != nil {
+		m.reg.MustRegister(
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "signage_cluster_leader", Help: "1 while this instance is the cluster's leader (the one that polls Spencer)."},
+				func() float64 { return boolGauge(cl.Leader()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "signage_redis_up", Help: "1 while Redis answers."},
+				func() float64 { return boolGauge(cl.Healthy()) }),
+		)
+	}
 	if sk := src.skipped; sk != nil {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "signage_publications_skipped_total",
@@ -95,6 +104,13 @@ func newMetrics(src metricSources) *metrics {
 		}, func() float64 { return float64(sk()) }))
 	}
 	return m
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (m *metrics) handler() http.Handler {

@@ -187,6 +187,9 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 	q := r.URL.Query()
 	opts := s.pageOptions(c)
 	id := fmt.Sprintf("s%d", s.screenSeq.Add(1))
+	if s.cluster != nil {
+		id = s.cluster.Instance() + "." + id // unique in the cluster, and says where it is
+	}
 	scr := newScreen(s.hub, conn, id, ul.ID, opts.Lang, addr, truncate(r.UserAgent(), 256), truncate(q.Get("v"), 64))
 	if sid := strings.ToLower(q.Get("sid")); IsUUID(sid) {
 		scr.SID = sid

@@ -29,7 +29,9 @@ type Options struct {
 	// starts it.
 	News *news.Poller
 	// Hub holds the screens; it is also News's watchers. New makes one when nil.
-	Hub         *Hub
+	Hub *Hub
+	// Cluster is the other instances (the Redis engine); nil for a single instance.
+	Cluster     Cluster
 	TokenStatus func() spencerclient.TokenStatus // for /admin; nil when unknown
 	// Skipped counts publications skipped for want of a title and a body; nil when unknown.
 	Skipped    func() int64
@@ -95,6 +97,10 @@ type Server struct {
 	screenSeq   atomic.Int64
 	ln          net.Listener
 	serveErr    chan error
+
+	cluster      Cluster // nil for a single instance
+	started      time.Time
+	stopAnnounce chan struct{}
 }
 
 // New wires a server from its config and parts; Open starts it.
@@ -117,6 +123,8 @@ func New(cfg Config, opts Options) *Server {
 		serveErr:  make(chan error, 1),
 		csrf:      newCSRFToken(),
 		heartbeat: 30 * time.Second,
+		cluster:   opts.Cluster,
+		started:   time.Now(),
 	}
 	s.proxies = newProxies(cfg.Server.TrustedProxies)
 	s.feedIDs = feedIDs{upstream: upstreamIdentity(cfg.Spencer, opts.Demo)}
@@ -143,15 +151,22 @@ func New(cfg Config, opts Options) *Server {
 	}
 	s.gone = newDepartures()
 	s.hub.onLeave = s.gone.add
-	s.metrics = newMetrics(metricSources{hub: s.hub, news: s.news, token: opts.TokenStatus, skipped: opts.Skipped})
+	s.metrics = newMetrics(metricSources{hub: s.hub, news: s.news, token: opts.TokenStatus, skipped: opts.Skipped, cluster: opts.Cluster})
 	s.news.ObserveFetches(s.metrics.observeFetch)
 	s.news.Subscribe(s.onChange)
+	if s.cluster != nil {
+		s.cluster.OnCommand(s.onCommand)
+	}
 	if cfg.Alerts.WebhookURL != "" {
 		every := 15 * time.Second
 		if opts.AlertCheckInterval > 0 {
 			every = opts.AlertCheckInterval
 		}
 		s.alerts = newAlerter(cfg.Alerts, s.status, s.names, s.log, every)
+		if s.cluster != nil {
+			// One message per event for the whole cluster: the leader's.
+			s.alerts.active = s.cluster.Leader
+		}
 	}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:    512,
@@ -219,6 +234,10 @@ func (s *Server) Open(ln net.Listener) {
 	if s.alerts != nil {
 		s.alerts.start()
 	}
+	if s.cluster != nil {
+		s.stopAnnounce = make(chan struct{})
+		go s.announce(s.stopAnnounce)
+	}
 	go func() {
 		err := s.http.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -238,6 +257,9 @@ func (s *Server) Err() <-chan error { return s.serveErr }
 // the screens with a going-away frame (they reconnect to the next process), stop polling.
 func (s *Server) Close(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
+	if s.stopAnnounce != nil {
+		close(s.stopAnnounce)
+	}
 	if s.alerts != nil {
 		s.alerts.close()
 	}

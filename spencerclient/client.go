@@ -45,6 +45,8 @@ type Config struct {
 	// StateDir keeps the rotated refresh token of AuthRefreshTokenJSON across restarts
 	// (file refresh_token, mode 0600); empty keeps it in memory only.
 	StateDir string
+	// Tokens shares the tokens with the other instances of a cluster; nil keeps them here.
+	Tokens TokenStore
 }
 
 // Client fetches publications. It is safe for concurrent use.
@@ -109,7 +111,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.red = &redactor{id: cfg.ClientID, secret: cfg.ClientSecret}
 	if cfg.AuthStyle == AuthRefreshTokenJSON {
-		r, err := newRefreshStore(cfg.StateDir, cfg.RefreshToken)
+		r, err := newRefreshStore(cfg.StateDir, cfg.RefreshToken, cfg.Tokens)
 		if err != nil {
 			return nil, err
 		}
@@ -123,7 +125,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.tokens = newTokenCache(context.Background(), fetch, c.red)
+	c.tokens = newTokenCache(context.Background(), fetch, c.red, cfg.Tokens)
 	return c, nil
 }
 

@@ -41,30 +41,36 @@ type TokenStatus struct {
 // lets concurrent callers share one renewal (they wait on the mutex while it runs), and can
 // be told that upstream rejected a token so that the next call renews at once.
 type tokenCache struct {
-	fetch tokenFetcher
-	ctx   context.Context // long-lived: a renewal is shared, no one caller's context may cancel it
-	now   func() time.Time
-	red   *redactor
+	fetch  tokenFetcher
+	ctx    context.Context // long-lived: a renewal is shared, no one caller's context may cancel it
+	now    func() time.Time
+	red    *redactor
+	shared TokenStore // nil: this process only
 
-	mu      sync.Mutex
-	tok     *oauth2.Token
-	renewAt time.Time
-	status  TokenStatus
+	mu       sync.Mutex
+	tok      *oauth2.Token
+	renewAt  time.Time
+	rejected string // the access token upstream refused last: never taken from the store again
+	status   TokenStatus
 }
 
 var _ oauth2.TokenSource = (*tokenCache)(nil)
 
-func newTokenCache(ctx context.Context, fetch tokenFetcher, red *redactor) *tokenCache {
-	return &tokenCache{fetch: fetch, ctx: ctx, now: time.Now, red: red}
+func newTokenCache(ctx context.Context, fetch tokenFetcher, red *redactor, shared TokenStore) *tokenCache {
+	return &tokenCache{fetch: fetch, ctx: ctx, now: time.Now, red: red, shared: shared}
 }
 
-// Token returns the cached token, renewing it first when it is missing or due.
+// Token returns the cached token, renewing it first when it is missing or due; in a
+// cluster, a token another instance obtained and stored counts as cached.
 func (c *tokenCache) Token() (*oauth2.Token, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
 	if c.tok != nil && now.Before(c.renewAt) {
 		return c.tok, nil
+	}
+	if tok := c.loadShared(now); tok != nil {
+		return tok, nil
 	}
 	tok, err := c.fetch(c.ctx)
 	if err != nil {
@@ -91,7 +97,47 @@ func (c *tokenCache) Token() (*oauth2.Token, error) {
 	c.status.Renewals++
 	c.status.ExpiresAt = tok.Expiry
 	c.status.LastError = ""
+	c.saveShared(tok)
 	return tok, nil
+}
+
+// loadShared takes the token stored by the cluster when it is good for a while yet and is
+// not the one upstream just refused.
+func (c *tokenCache) loadShared(now time.Time) *oauth2.Token {
+	if c.shared == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
+	defer cancel()
+	st, ok, err := c.shared.LoadAccess(ctx)
+	if err != nil || !ok || st.AccessToken == "" || st.AccessToken == c.rejected {
+		return nil
+	}
+	renewAt := st.Expiry.Add(-renewalMargin(st.Expiry.Sub(now)))
+	if !now.Before(renewAt) {
+		return nil
+	}
+	tok := &oauth2.Token{AccessToken: st.AccessToken, TokenType: "Bearer", Expiry: st.Expiry}
+	if st.APIBase != "" {
+		tok = tok.WithExtra(map[string]any{"api_base_url": st.APIBase})
+	}
+	c.red.rememberAccess(tok.AccessToken)
+	c.tok, c.renewAt = tok, renewAt
+	c.status.ExpiresAt = st.Expiry
+	return tok
+}
+
+func (c *tokenCache) saveShared(tok *oauth2.Token) {
+	if c.shared == nil {
+		return
+	}
+	st := SharedToken{AccessToken: tok.AccessToken, Expiry: tok.Expiry}
+	if s, ok := tok.Extra("api_base_url").(string); ok {
+		st.APIBase = s
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
+	defer cancel()
+	c.shared.SaveAccess(ctx, st) //nolint:errcheck // the next instance asks for a token of its own
 }
 
 // invalidate drops tok so that the next Token call renews. A token that was already
@@ -102,6 +148,7 @@ func (c *tokenCache) invalidate(tok *oauth2.Token) {
 	defer c.mu.Unlock()
 	if c.tok != nil && tok != nil && c.tok.AccessToken == tok.AccessToken {
 		c.tok = nil
+		c.rejected = tok.AccessToken
 	}
 }
 

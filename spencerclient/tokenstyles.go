@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/renameio/v2"
 	"golang.org/x/oauth2"
@@ -150,7 +151,8 @@ func expiresIn(raw json.RawMessage) int64 {
 // atomically with mode 0600 when dir is set (else a restart starts again from the
 // configured token, which the vendor may have killed by then).
 type refreshStore struct {
-	dir string
+	dir    string
+	shared TokenStore // a cluster's store: it wins over the file, and is written first
 
 	mu  sync.Mutex
 	tok string
@@ -159,9 +161,10 @@ type refreshStore struct {
 
 const refreshFile = "refresh_token"
 
-// newRefreshStore starts from the token stored in dir, else from initial.
-func newRefreshStore(dir, initial string) (*refreshStore, error) {
-	r := &refreshStore{dir: dir, tok: initial}
+// newRefreshStore starts from the token stored in dir, else from initial; a cluster's
+// shared store, when it holds one, wins over both.
+func newRefreshStore(dir, initial string, shared TokenStore) (*refreshStore, error) {
+	r := &refreshStore{dir: dir, tok: initial, shared: shared}
 	if dir == "" {
 		return r, nil
 	}
@@ -178,12 +181,32 @@ func newRefreshStore(dir, initial string) (*refreshStore, error) {
 func (r *refreshStore) current() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.shared != nil {
+		// Another instance may have rotated it since this one last did.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		tok, err := r.shared.LoadRefresh(ctx)
+		cancel()
+		if err == nil && tok != "" && tok != r.tok {
+			if r.tok != "" {
+				r.old = append(r.old[max(0, len(r.old)-7):], r.tok)
+			}
+			r.tok = tok
+		}
+	}
 	return r.tok
 }
 
 func (r *refreshStore) rotate(tok string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := r.shared.SaveRefresh(ctx, tok)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("storing it for the cluster: %w", err)
+		}
+	}
 	if r.dir != "" {
 		if err := os.MkdirAll(r.dir, 0o700); err != nil {
 			return err

@@ -86,7 +86,7 @@ func start() (*env, error) {
 		return nil, err
 	}
 	hub := server.NewHub(cfg.Server.MaxScreens, cfg.Server.MaxScreensPerAddress, log)
-	poller := news.NewPoller(client, news.NewMemory(), hub, server.NewsConfig(cfg), log)
+	poller := news.NewPoller(client, news.NewMemory(cfg.Screens.IdleAfter.Duration), hub, server.NewsConfig(cfg), log)
 	srv := server.New(cfg, server.Options{News: poller, Hub: hub, TokenStatus: client.TokenStatus, Version: "bench", Logger: log})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

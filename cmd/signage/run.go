@@ -92,6 +92,20 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Warn("DEMO MODE: showing sample news from a built-in fake Spencer, not your organisation's; set spencer.demo = false and credentials for real news",
 			slog.String("fake_spencer", fake.URL), slog.Duration("poll_interval", cfg.Spencer.PollInterval.Duration))
 	}
+	// The engine: in memory for one instance; Redis when instances share the work.
+	var engine news.Engine = news.NewMemory(cfg.Screens.IdleAfter.Duration)
+	var cluster *news.Redis
+	var tokens spencerclient.TokenStore
+	if cfg.Cluster.RedisURL != "" {
+		cluster, err = news.NewRedis(news.RedisConfig{URL: cfg.Cluster.RedisURL, Prefix: cfg.Cluster.KeyPrefix, Log: log})
+		if err != nil {
+			ln.Close()
+			fmt.Fprintln(stderr, "config:", err)
+			return 2
+		}
+		engine, tokens = cluster, cluster.Tokens()
+		log.Info("cluster: sharing the work through Redis", slog.String("instance", cluster.Instance()), slog.String("key_prefix", cfg.Cluster.KeyPrefix))
+	}
 	client, err := spencerclient.New(spencerclient.Config{
 		APIURL:       apiURL,
 		TokenURL:     tokenURL,
@@ -105,6 +119,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		TokenAuth:    spencer.TokenAuth,
 		RefreshToken: spencer.RefreshToken,
 		StateDir:     cfg.Server.DataDir,
+		Tokens:       tokens,
 	})
 	if err != nil {
 		ln.Close()
@@ -114,10 +129,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// client → news (poller and engine) → hub → server; the hub tells the poller which
 	// userlists screens watch.
 	hub := server.NewHub(cfg.Server.MaxScreens, cfg.Server.MaxScreensPerAddress, log)
-	engine := news.NewMemory()
-	defer engine.Close()
 	poller := news.NewPoller(client, engine, hub, server.NewsConfig(cfg), log)
-	srv := server.New(cfg, server.Options{
+	opts := server.Options{
 		News:        poller,
 		Hub:         hub,
 		TokenStatus: client.TokenStatus,
@@ -126,7 +139,16 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Logger:      log,
 		Demo:        spencer.Demo,
 		DemoImages:  demoImages,
-	})
+	}
+	if cluster != nil {
+		opts.Cluster = cluster
+	}
+	srv := server.New(cfg, opts)
+	if cluster != nil {
+		// Everything that listens to the cluster is wired: join it.
+		cluster.OnResync(poller.Resync)
+		cluster.Start()
+	}
 	srv.Open(ln)
 	log.Info("serving", slog.String("url", base+"/"), slog.String("version", buildVersion()))
 	for _, ul := range cfg.Screens.Userlists {
@@ -146,6 +168,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := srv.Close(sctx); err != nil {
 		log.Warn("shutdown incomplete", slog.Any("error", err))
 	}
+	engine.Close() //nolint:errcheck // gives the lease back; it runs out anyway
 	log.Info("stopped")
 	return status
 }

@@ -28,6 +28,10 @@ var ErrTooManyUserlists = errors.New("too many on-demand userlists")
 // ErrNoAnswerYet is why upstream has not answered when nothing failed yet.
 var ErrNoAnswerYet = errors.New("no answer from Spencer yet")
 
+// ErrNotSynced is why an instance of a cluster is not ready: it has not loaded the
+// cluster's content yet (Redis does not answer).
+var ErrNotSynced = errors.New("the cluster's content is not loaded yet")
+
 // Config configures a Poller.
 type Config struct {
 	Interval    time.Duration
@@ -39,11 +43,13 @@ type Config struct {
 	DataDir     string
 }
 
-// Poller keeps every active userlist fresh: one goroutine per userlist, so there is exactly
-// one publications request per userlist per interval whatever the number of readers. The
-// configured userlists are always active; an on-demand one stays active while screens
-// watch it or someone read it within IdleAfter. Every change goes out through the engine,
-// and comes back from it to the subscribers.
+// Poller keeps the news of every userlist this instance serves. On the leader (a single
+// instance always is) it polls every active userlist: one goroutine per userlist, so there
+// is exactly one publications request per userlist per interval whatever the number of
+// readers and instances. The configured userlists are always active; an on-demand one
+// stays active while screens watch it or someone read it within IdleAfter, on any
+// instance. Every change goes out through the engine and comes back from it, on every
+// instance, to the subscribers.
 type Poller struct {
 	src      Source
 	engine   Engine
@@ -53,7 +59,8 @@ type Poller struct {
 	disk     snapshotDir
 	now      func() time.Time
 
-	activity *cache.Cache // on-demand userlist id -> last read, expiring after IdleAfter
+	activity *cache.Cache // on-demand userlists read here, expiring after IdleAfter
+	touched  *cache.Cache // interest told to the engine lately, so it is told not on every read
 	// unknownIDs remembers the on-demand userlists Spencer said it does not know, as a
 	// userlist that shows so and is never polled: asking for one again does not cost an
 	// upstream request per reader.
@@ -64,19 +71,21 @@ type Poller struct {
 	wg     sync.WaitGroup
 
 	mu       sync.RWMutex
-	lists    map[string]*Userlist
+	lists    map[string]*Userlist // the userlists known here, polled or not
+	leading  bool
 	onDemand int // how many of lists are not configured
 
 	subMu       sync.RWMutex
 	subscribers []func(*Content)
 	observe     func(err error, took time.Duration)
 
-	answered atomic.Bool // upstream answered at least once
+	answered atomic.Bool // upstream answered at least once (here, or the leader)
+	synced   atomic.Bool // the content shared by the engine has been loaded
 	lastErr  atomic.Pointer[error]
 }
 
 // NewPoller returns a poller that asks src and shares what it gets through engine;
-// watchers tells which userlists screens show. Start begins polling.
+// watchers tells which userlists this instance's screens show. Start begins.
 func NewPoller(src Source, engine Engine, watchers Watchers, cfg Config, log *slog.Logger) *Poller {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Poller{
@@ -88,13 +97,22 @@ func NewPoller(src Source, engine Engine, watchers Watchers, cfg Config, log *sl
 		disk:       snapshotDir{dir: cfg.DataDir},
 		now:        time.Now,
 		activity:   cache.New(cfg.IdleAfter, time.Minute),
+		touched:    cache.New(touchEvery(cfg.IdleAfter), time.Minute),
 		unknownIDs: cache.New(unknownRetry, time.Minute),
 		ctx:        ctx,
 		cancel:     cancel,
 		lists:      map[string]*Userlist{},
 	}
 	engine.Receive(p.receive)
+	engine.OnCommand(p.command)
 	return p
+}
+
+// touchEvery is how often interest in a userlist is told to the engine: often enough that
+// the leader never takes a userlist for idle, seldom enough that a busy feed does not
+// cost a Redis write per request.
+func touchEvery(idle time.Duration) time.Duration {
+	return min(max(idle/4, 50*time.Millisecond), 30*time.Second)
 }
 
 // Subscribe adds fn to those told of every change of content ("userlist U has content
@@ -109,29 +127,37 @@ func (p *Poller) Subscribe(fn func(*Content)) {
 // Call it before Start.
 func (p *Poller) ObserveFetches(fn func(err error, took time.Duration)) { p.observe = fn }
 
-// Start loads the snapshots of the configured userlists and starts polling them.
+// Start loads what the other instances share and the configured userlists, and starts
+// polling when this instance leads.
 func (p *Poller) Start() {
+	p.wg.Add(1)
+	go p.tend()
+	p.sync()
 	for id, name := range p.cfg.Names {
 		p.activate(id, name, true) //nolint:errcheck // configured userlists are never refused
 	}
+	p.engine.OnLeadership(p.setLeading)
 }
 
 // Stop stops every poll and waits for them to end.
 func (p *Poller) Stop() {
+	p.mu.Lock() // no poll starts after this
 	p.cancel()
+	p.mu.Unlock()
 	p.wg.Wait()
 	p.activity.Flush()
+	p.touched.Flush()
 	p.unknownIDs.Flush()
 }
 
-// Get returns the userlist if it is being polled, else nil. It does not count as a read.
+// Get returns the userlist if this instance knows it, else nil. It does not count as a read.
 func (p *Poller) Get(id string) *Userlist {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	return p.lists[id]
 }
 
-// Userlists returns the active userlists.
+// Userlists returns the userlists this instance knows.
 func (p *Poller) Userlists() []*Userlist {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
@@ -142,10 +168,34 @@ func (p *Poller) Userlists() []*Userlist {
 	return out
 }
 
-// Configured reports whether id is a userlist of the configuration, and its name.
-func (p *Poller) Configured(id string) (string, bool) {
-	name, ok := p.cfg.Names[id]
-	return name, ok
+// Leading reports whether this instance polls Spencer.
+func (p *Poller) Leading() bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.leading
+}
+
+// Statuses is the polling state of every userlist as the leader knows it: from here when
+// this instance leads, else as the leader recorded it through the engine (the last one
+// known when the engine does not answer).
+func (p *Poller) Statuses(ctx context.Context) map[string]Status {
+	out := map[string]Status{}
+	for _, ul := range p.Userlists() {
+		out[ul.ID] = ul.Status()
+	}
+	if p.Leading() {
+		return out
+	}
+	shared, err := p.engine.Statuses(ctx)
+	if err != nil {
+		return out
+	}
+	for id, st := range shared {
+		if _, known := out[id]; known {
+			out[id] = st
+		}
+	}
+	return out
 }
 
 // Read returns the userlist id, starting to poll it when it is not yet, and records the
@@ -157,9 +207,9 @@ func (p *Poller) Read(id string) (*Userlist, error) {
 	name, configured := p.cfg.Names[id]
 	if ul := p.Get(id); ul != nil {
 		if !configured {
-			p.activity.SetDefault(id, struct{}{})
+			p.interest(id, false)
 		}
-		return ul, nil // the common case: a read lock only
+		return ul, nil // the common case: a read lock and a cache lookup
 	}
 	if !configured {
 		if ghost, ok := p.unknownIDs.Get(id); ok {
@@ -168,7 +218,7 @@ func (p *Poller) Read(id string) (*Userlist, error) {
 	}
 	ul, err := p.activate(id, name, configured)
 	if err == nil && !configured {
-		p.activity.SetDefault(id, struct{}{})
+		p.interest(id, false)
 	}
 	return ul, err
 }
@@ -178,15 +228,47 @@ func (p *Poller) Read(id string) (*Userlist, error) {
 // userlist comes to exist. Call it after the screen is registered with the watchers, so
 // that the userlist is never retired for want of screens in between.
 func (p *Poller) Watch(id string) {
-	if p.Get(id) != nil {
-		return
-	}
 	name, configured := p.cfg.Names[id]
-	p.activate(id, name, configured) //nolint:errcheck // at the limit the screen keeps what it shows
+	if p.Get(id) == nil {
+		p.activate(id, name, configured) //nolint:errcheck // at the limit the screen keeps what it shows
+	}
+	if !configured {
+		p.interest(id, true)
+	}
 }
 
-// Answered reports whether upstream has answered at least once, and else why not: the
-// last error (whose text the client has cleared of credentials), or ErrNoAnswerYet.
+// interest records a read (or a screen) of an on-demand userlist here, and tells the
+// engine now and then so that the leader, whichever instance it is, keeps polling it.
+func (p *Poller) interest(id string, watched bool) {
+	if !watched {
+		p.activity.SetDefault(id, struct{}{})
+	}
+	key := id
+	if watched {
+		key += "/watched"
+	}
+	if _, recent := p.touched.Get(key); recent {
+		return
+	}
+	p.touched.SetDefault(key, struct{}{})
+	if !p.engine.Shared() {
+		p.engine.Touch(p.ctx, id, watched) //nolint:errcheck // in memory: cannot fail
+		return
+	}
+	// Never hold a request on Redis: tell it in the background, briefly.
+	go func() {
+		ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+		defer cancel()
+		if err := p.engine.Touch(ctx, id, watched); err != nil {
+			p.touched.Delete(key) // tell it again at the next read
+		}
+	}()
+}
+
+// Answered reports whether this instance has news to answer with: upstream answered at
+// least once (or, in a cluster, the instance loaded the content the leader shared), and
+// else why not: the last error (whose text the client has cleared of credentials),
+// ErrNotSynced, or ErrNoAnswerYet.
 func (p *Poller) Answered() (bool, error) {
 	if p.answered.Load() {
 		return true, nil
@@ -194,87 +276,358 @@ func (p *Poller) Answered() (bool, error) {
 	if e := p.lastErr.Load(); e != nil {
 		return false, *e
 	}
+	if p.engine.Shared() && !p.synced.Load() {
+		return false, ErrNotSynced
+	}
 	return false, ErrNoAnswerYet
 }
 
+// activate makes id known here, with the content the engine shares, else its snapshot,
+// and polls it when this instance leads.
 func (p *Poller) activate(id, name string, configured bool) (*Userlist, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if ul, ok := p.lists[id]; ok {
+		p.mu.Unlock()
 		return ul, nil
 	}
 	if p.ctx.Err() != nil {
+		p.mu.Unlock()
 		// Shutting down: hand out a userlist that will never be polled.
 		ul := newUserlist(id, name, configured)
 		ul.markReady()
 		return ul, nil
 	}
 	if !configured && p.cfg.MaxOnDemand > 0 && p.onDemand >= p.cfg.MaxOnDemand {
+		p.mu.Unlock()
 		return nil, ErrTooManyUserlists
 	}
 	ul := newUserlist(id, name, configured)
-	p.loadSnapshot(ul)
-	if g, ok := p.unknownIDs.Get(id); ok && ul.Content() == nil {
-		// Start from what Spencer said last, so screens hear only of a real change.
-		ul.content.Store(g.(*Userlist).Content())
-		ul.status = g.(*Userlist).Status()
-	}
-	ctx, cancel := context.WithCancel(p.ctx)
-	ul.cancel = cancel
 	p.lists[id] = ul
 	if !configured {
 		p.onDemand++
 	}
-	p.wg.Add(1)
-	go p.run(ctx, ul)
+	leading := p.leading
+	p.mu.Unlock()
+
+	p.load(ul)
+	if leading {
+		p.poll(ul)
+	} else if ul.Content() == nil && p.engine.Shared() {
+		// The leader does not poll it yet: ask it to, rather than wait for it to notice.
+		ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+		defer cancel()
+		if err := p.engine.Send(ctx, Command{Kind: CommandPoll, Userlist: id}); err != nil {
+			p.log.Warn("cannot ask the leader to poll", slog.String("userlist", id), slog.Any("error", err))
+			ul.markReady()
+		}
+	}
 	return ul, nil
 }
 
-// loadSnapshot gives ul the content it had before a restart, so that screens show it
-// before upstream answered, even during an outage.
-func (p *Poller) loadSnapshot(ul *Userlist) {
+// load gives ul its last content: what the engine shares, else what this instance had on
+// disk before a restart (and, on the leader, shares it: the first leader of a cluster
+// seeds Redis from its data_dir), else what Spencer said lately of an unknown userlist.
+func (p *Poller) load(ul *Userlist) {
+	if p.engine.Shared() {
+		ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+		c, err := p.engine.Last(ctx, ul.ID)
+		cancel()
+		if err != nil {
+			p.log.Warn("shared content not loaded", slog.String("userlist", ul.ID), slog.Any("error", err))
+		}
+		if c != nil {
+			p.store(ul, c)
+			return
+		}
+	}
+	if c := p.loadSnapshot(ul); c != nil {
+		p.store(ul, c)
+		if p.engine.Shared() && p.Leading() {
+			p.publish(c)
+		}
+		return
+	}
+	if g, ok := p.unknownIDs.Get(ul.ID); ok {
+		// Start from what Spencer said last, so screens hear only of a real change.
+		p.store(ul, g.(*Userlist).Content())
+		ul.setStatus(func(s *Status) { *s = g.(*Userlist).Status() })
+	}
+}
+
+// loadSnapshot reads the content ul had before a restart, so that screens show it before
+// upstream answered, even during an outage.
+func (p *Poller) loadSnapshot(ul *Userlist) *Content {
 	s, ok, err := p.disk.load(ul.ID)
 	if err != nil {
 		p.log.Warn("snapshot ignored", slog.String("userlist", ul.ID), slog.Any("error", err))
-		return
+		return nil
 	}
 	if !ok {
-		return
+		return nil
 	}
 	c := NewContent(ul.ID, ul.Name, p.cfg.Locale, s.Items, StateItems, s.FetchedAt, p.now())
-	ul.content.Store(c)
-	ul.markReady()
 	p.log.Info("snapshot loaded", slog.String("userlist", ul.ID), slog.Int("items", len(c.Items)),
 		slog.Time("fetched_at", s.FetchedAt))
+	return c
 }
 
-// publish sends a new content of ul out through the engine, which hands it back to every
-// instance's receive, this one's included.
-func (p *Poller) publish(c *Content) {
-	if err := p.engine.Publish(p.ctx, c); err != nil {
-		p.log.Error("content not published", slog.String("userlist", c.Userlist), slog.Any("error", err))
+// sync loads every userlist's content the engine shares (a cluster's other instances
+// polled it), so that this instance answers with news at once.
+func (p *Poller) sync() {
+	if !p.engine.Shared() {
+		p.synced.Store(true)
+		return
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	defer cancel()
+	all, err := p.engine.All(ctx)
+	if err != nil {
+		p.log.Warn("shared content not loaded yet", slog.Any("error", err))
+		return
+	}
+	for _, c := range all {
+		name, configured := p.cfg.Names[c.Userlist]
+		p.mu.Lock()
+		ul, ok := p.lists[c.Userlist]
+		if !ok {
+			ul = newUserlist(c.Userlist, name, configured)
+			p.lists[c.Userlist] = ul
+			if !configured {
+				p.onDemand++
+			}
+		}
+		p.mu.Unlock()
+		p.receive(c)
+	}
+	if len(all) > 0 {
+		p.answered.Store(true)
+	}
+	p.synced.Store(true)
+	p.log.Info("shared content loaded", slog.Int("userlists", len(all)))
+}
+
+// Resync loads the shared content again: the engine calls it when it reconnects, for
+// what was published while it could not hear.
+func (p *Poller) Resync() {
+	p.sync()
+	if !p.Leading() {
+		return
+	}
+	// Redis may have lost what it held (restarted without persistence): the leader
+	// shares again what it has.
+	for _, ul := range p.Userlists() {
+		c := ul.Content()
+		if c == nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+		shared, err := p.engine.Last(ctx, ul.ID)
+		cancel()
+		if err == nil && !c.Same(shared) {
+			p.publish(c)
+		}
 	}
 }
 
-// receive takes a content from the engine: it becomes what the userlist shows, and then
-// the subscribers hear of it (store first: whoever hears of a change and asks, a feed or
-// a page, already gets the new content).
+// setLeading starts or stops this instance's polling.
+func (p *Poller) setLeading(leader bool) {
+	p.mu.Lock()
+	if p.leading == leader || p.ctx.Err() != nil {
+		p.mu.Unlock()
+		return
+	}
+	p.leading = leader
+	lists := make([]*Userlist, 0, len(p.lists))
+	for _, ul := range p.lists {
+		lists = append(lists, ul)
+	}
+	p.mu.Unlock()
+	if !leader {
+		p.log.Warn("no longer the leader: polling stopped")
+		for _, ul := range lists {
+			ul.stopPolling()
+		}
+		return
+	}
+	if p.engine.Shared() {
+		p.log.Info("leader: polling Spencer for the cluster")
+	}
+	for _, ul := range lists {
+		if ul.Configured || p.wanted(ul.ID) {
+			p.poll(ul)
+		}
+	}
+	// On-demand userlists that readers of other instances want.
+	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+	ids, err := p.engine.Interested(ctx, p.now().Add(-p.cfg.IdleAfter))
+	cancel()
+	if err == nil {
+		for _, id := range ids {
+			if _, configured := p.cfg.Names[id]; !configured {
+				p.activate(id, "", false) //nolint:errcheck // at the limit, the others wait
+			}
+		}
+	}
+}
+
+// command acts on what another instance asks of the news.
+func (p *Poller) command(cmd Command) {
+	if !p.Leading() || cmd.Userlist == "" {
+		return
+	}
+	switch cmd.Kind {
+	case CommandPoll:
+		name, configured := p.cfg.Names[cmd.Userlist]
+		if ul, err := p.activate(cmd.Userlist, name, configured); err == nil {
+			p.poll(ul)
+		}
+	case CommandFetch:
+		if ul := p.Get(cmd.Userlist); ul != nil {
+			p.poll(ul)
+			ul.FetchNow()
+		}
+	}
+}
+
+// FetchNow asks the leader, whichever instance it is, to fetch a userlist at once.
+func (p *Poller) FetchNow(ctx context.Context, id string) error {
+	if p.Leading() {
+		ul := p.Get(id)
+		if ul == nil {
+			return errors.New("userlist not known")
+		}
+		ul.FetchNow()
+		return nil
+	}
+	return p.engine.Send(ctx, Command{Kind: CommandFetch, Userlist: id})
+}
+
+// poll starts polling ul, unless it is polled already.
+func (p *Poller) poll(ul *Userlist) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.leading || p.ctx.Err() != nil || p.lists[ul.ID] != ul || ul.polled() {
+		return
+	}
+	ctx, cancel := context.WithCancel(p.ctx)
+	ul.startPolling(cancel)
+	p.wg.Add(1)
+	go p.run(ctx, ul)
+}
+
+// publish sends a new content out through the engine, which hands it back to every
+// instance's receive, this one's included.
+func (p *Poller) publish(c *Content) {
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	defer cancel()
+	if err := p.engine.Publish(ctx, c); err != nil {
+		p.log.Error("content not published", slog.String("userlist", c.Userlist), slog.Any("error", err))
+		return
+	}
+	// This instance's own readers need not wait for the engine to hand it back.
+	p.receive(c)
+}
+
+// receive takes a content from the engine: it becomes what the userlist shows here, it is
+// kept on disk for a restart, and then the subscribers hear of it.
 func (p *Poller) receive(c *Content) {
 	ul := p.Get(c.Userlist)
 	if ul == nil {
 		return
 	}
-	if old := ul.Content(); old == c {
+	old := ul.Content()
+	if old == c || (old != nil && old.Same(c) && !c.Modified.After(old.Modified)) {
 		return
 	}
-	ul.content.Store(c)
-	ul.markReady()
+	p.store(ul, c)
+	if p.engine.Shared() {
+		p.answered.Store(true) // the leader's news: this instance has something to say
+	}
+	if p.engine.Shared() && c.State != StateUnknown && (old == nil || old.Version != c.Version) {
+		// Every instance keeps the last good content, so that it restarts with news even
+		// when Redis is away.
+		if err := p.disk.save(snapshot{UserlistID: c.Userlist, FetchedAt: c.FetchedAt, Items: c.All}); err != nil {
+			p.log.Error("snapshot not saved", slog.String("userlist", c.Userlist), slog.Any("error", err))
+		}
+	}
 	p.subMu.RLock()
 	subs := p.subscribers
 	p.subMu.RUnlock()
 	for _, fn := range subs {
 		fn(c)
 	}
+}
+
+// store makes c what ul shows (store first, tell after: whoever hears of a change and
+// asks, a feed or a page, already gets the new content).
+func (p *Poller) store(ul *Userlist, c *Content) {
+	ul.content.Store(c)
+	ul.markReady()
+}
+
+// tend runs in the background for the life of the poller: it keeps telling the engine
+// which on-demand userlists this instance's screens show, forgets the on-demand
+// userlists that nobody here wants any more (when this instance does not poll them), and
+// loads the shared content until it has.
+func (p *Poller) tend() {
+	defer p.wg.Done()
+	every := touchEvery(p.cfg.IdleAfter)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !p.synced.Load() {
+			p.sync()
+		}
+		for _, ul := range p.Userlists() {
+			if ul.Configured {
+				continue
+			}
+			if p.watchers.Screens(ul.ID) > 0 {
+				p.interest(ul.ID, true)
+				continue
+			}
+			if _, read := p.activity.Get(ul.ID); !read && !ul.polled() {
+				p.forget(ul)
+			}
+		}
+	}
+}
+
+// wanted reports whether a reader or a screen of any instance wanted an on-demand userlist
+// within IdleAfter.
+func (p *Poller) wanted(id string) bool {
+	if p.watchers.Screens(id) > 0 {
+		return true
+	}
+	if _, read := p.activity.Get(id); read {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+	defer cancel()
+	read, watched, err := p.engine.Interest(ctx, id, p.now().Add(-p.cfg.IdleAfter))
+	if err != nil {
+		return true // in doubt, keep it: a Redis hiccup must not blank a screen
+	}
+	return read || watched
+}
+
+// watchedAnywhere reports whether a screen of any instance shows a userlist.
+func (p *Poller) watchedAnywhere(id string) bool {
+	if p.watchers.Screens(id) > 0 {
+		return true
+	}
+	if !p.engine.Shared() {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+	defer cancel()
+	_, watched, err := p.engine.Interest(ctx, id, p.now().Add(-p.cfg.IdleAfter))
+	return err != nil || watched
 }
 
 func (p *Poller) run(ctx context.Context, ul *Userlist) {
@@ -288,13 +641,17 @@ func (p *Poller) run(ctx context.Context, ul *Userlist) {
 	}
 	for {
 		next := p.fetch(ctx, ul)
-		if !ul.Configured && ul.Status().Unknown && p.watchers.Screens(ul.ID) == 0 {
+		if ctx.Err() != nil {
+			return
+		}
+		if !ul.Configured && ul.Status().Unknown && !p.watchedAnywhere(ul.ID) {
 			// Nobody watches: readers get the remembered answer; polling it on would
 			// only hold a place among the on-demand userlists.
 			p.retire(ul)
 			return
 		}
 		ul.setStatus(func(s *Status) { s.NextFetch = p.now().Add(next) })
+		p.saveStatus(ul)
 		timer := time.NewTimer(next)
 		select {
 		case <-ctx.Done():
@@ -304,33 +661,39 @@ func (p *Poller) run(ctx context.Context, ul *Userlist) {
 		case <-ul.fetchNow:
 			timer.Stop()
 		}
-		if !p.stillActive(ul) {
+		if !ul.Configured && !p.wanted(ul.ID) {
 			p.retire(ul)
 			return
 		}
 	}
 }
 
-// stillActive reports whether ul is configured, watched by a screen, or read recently.
-func (p *Poller) stillActive(ul *Userlist) bool {
-	if ul.Configured || p.watchers.Screens(ul.ID) > 0 {
-		return true
+// saveStatus shares ul's polling state with the other instances' status pages.
+func (p *Poller) saveStatus(ul *Userlist) {
+	if !p.engine.Shared() {
+		return
 	}
-	_, read := p.activity.Get(ul.ID)
-	return read
+	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+	defer cancel()
+	p.engine.SaveStatus(ctx, ul.ID, ul.Status()) //nolint:errcheck // the status page is best effort
 }
 
+// retire stops polling an on-demand userlist nobody wants and forgets it.
 func (p *Poller) retire(ul *Userlist) {
+	ul.stopPolling()
+	p.forget(ul)
+	p.log.Info("userlist idle: polling stopped", slog.String("userlist", ul.ID))
+}
+
+func (p *Poller) forget(ul *Userlist) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.lists[ul.ID] == ul {
 		delete(p.lists, ul.ID)
 		if !ul.Configured {
 			p.onDemand--
 		}
 	}
-	p.mu.Unlock()
-	ul.cancel()
-	p.log.Info("userlist idle: polling stopped", slog.String("userlist", ul.ID))
 }
 
 // fetch asks upstream once, updates ul, publishes any change, and returns how long to
@@ -341,7 +704,7 @@ func (p *Poller) fetch(ctx context.Context, ul *Userlist) time.Duration {
 	items, err := p.src.Publications(fctx, ul.ID)
 	cancel()
 	if ctx.Err() != nil {
-		return time.Hour // shutting down
+		return time.Hour // shutting down, or no longer the leader
 	}
 	if p.observe != nil {
 		p.observe(err, time.Since(start))
@@ -389,8 +752,10 @@ func (p *Poller) fetched(ul *Userlist, old *Content, items []spencerclient.Item,
 	}
 	p.log.Info("userlist changed", slog.String("userlist", ul.ID), slog.String("version", c.Version),
 		slog.Int("items", len(c.Items)))
-	if err := p.disk.save(snapshot{UserlistID: ul.ID, FetchedAt: now, Items: items}); err != nil {
-		p.log.Error("snapshot not saved", slog.String("userlist", ul.ID), slog.Any("error", err))
+	if !p.engine.Shared() { // in a cluster, every instance saves what it receives
+		if err := p.disk.save(snapshot{UserlistID: ul.ID, FetchedAt: now, Items: items}); err != nil {
+			p.log.Error("snapshot not saved", slog.String("userlist", ul.ID), slog.Any("error", err))
+		}
 	}
 	return jitter(p.cfg.Interval, 0.9, 1.1)
 }

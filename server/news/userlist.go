@@ -18,10 +18,10 @@ type Userlist struct {
 	ready    chan struct{} // closed once there is something to show or the first fetch ended
 	readyOne sync.Once
 	fetchNow chan struct{}
-	cancel   context.CancelFunc
 
 	mu     sync.Mutex
 	status Status
+	cancel context.CancelFunc // stops its polling; nil when this instance does not poll it
 }
 
 // Status is the polling state of a userlist, for the status page and readiness.
@@ -66,6 +66,29 @@ func (u *Userlist) setStatus(f func(*Status)) {
 func (u *Userlist) Ready() <-chan struct{} { return u.ready }
 
 func (u *Userlist) markReady() { u.readyOne.Do(func() { close(u.ready) }) }
+
+func (u *Userlist) startPolling(cancel context.CancelFunc) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.cancel = cancel
+}
+
+func (u *Userlist) stopPolling() {
+	u.mu.Lock()
+	cancel := u.cancel
+	u.cancel = nil
+	u.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// polled reports whether this instance polls the userlist.
+func (u *Userlist) polled() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.cancel != nil
+}
 
 // FetchNow asks the poller to fetch at once instead of waiting for the next tick.
 func (u *Userlist) FetchNow() {
