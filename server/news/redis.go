@@ -252,7 +252,7 @@ func (r *Redis) Last(ctx context.Context, userlist string) (*Content, error) {
 // All is the last content of every userlist published within the content TTL.
 func (r *Redis) All(ctx context.Context) ([]*Content, error) {
 	now := time.Now()
-	ids, err := r.rdb.ZRangeByScore(ctx, r.k.index, &redis.ZRangeBy{Min: strconv.FormatInt(now.Add(-r.ttl).UnixMilli(), 10), Max: "+inf"}).Result()
+	ids, err := r.rdb.ZRangeArgs(ctx, scoresFrom(r.k.index, now.Add(-r.ttl))).Result()
 	if err := r.ok(err); err != nil {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
@@ -281,6 +281,11 @@ func (r *Redis) All(ctx context.Context) ([]*Content, error) {
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// scoresFrom selects the members of a sorted set scored (in unix milliseconds) since t.
+func scoresFrom(key string, t time.Time) redis.ZRangeArgs {
+	return redis.ZRangeArgs{Key: key, ByScore: true, Start: strconv.FormatInt(t.UnixMilli(), 10), Stop: "+inf"}
 }
 
 // Receive sets the receiver of published content.
@@ -314,10 +319,9 @@ func (r *Redis) Interest(ctx context.Context, userlist string, since time.Time) 
 
 // Interested lists the userlists read or watched since.
 func (r *Redis) Interested(ctx context.Context, since time.Time) ([]string, error) {
-	by := &redis.ZRangeBy{Min: strconv.FormatInt(since.UnixMilli(), 10), Max: "+inf"}
 	pipe := r.rdb.Pipeline()
-	read := pipe.ZRangeByScore(ctx, r.k.read, by)
-	watched := pipe.ZRangeByScore(ctx, r.k.watched, by)
+	read := pipe.ZRangeArgs(ctx, scoresFrom(r.k.read, since))
+	watched := pipe.ZRangeArgs(ctx, scoresFrom(r.k.watched, since))
 	if _, err := pipe.Exec(ctx); r.ok(err) != nil {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
@@ -550,8 +554,7 @@ func (r *Redis) Announce(ctx context.Context, p Presence, ttl time.Duration) err
 
 // Presences are the instances that announced themselves lately, this one included.
 func (r *Redis) Presences(ctx context.Context, within time.Duration) ([]Presence, error) {
-	ids, err := r.rdb.ZRangeByScore(ctx, r.k.instances, &redis.ZRangeBy{
-		Min: strconv.FormatInt(time.Now().Add(-within).UnixMilli(), 10), Max: "+inf"}).Result()
+	ids, err := r.rdb.ZRangeArgs(ctx, scoresFrom(r.k.instances, time.Now().Add(-within))).Result()
 	if err := r.ok(err); err != nil || len(ids) == 0 {
 		return nil, err
 	}
