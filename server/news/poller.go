@@ -388,10 +388,8 @@ func (p *Poller) sync() {
 	for _, c := range all {
 		name, configured := p.cfg.Names[c.Userlist]
 		p.mu.Lock()
-		ul, ok := p.lists[c.Userlist]
-		if !ok {
-			ul = newUserlist(c.Userlist, name, configured)
-			p.lists[c.Userlist] = ul
+		if _, ok := p.lists[c.Userlist]; !ok {
+			p.lists[c.Userlist] = newUserlist(c.Userlist, name, configured)
 			if !configured {
 				p.onDemand++
 			}
