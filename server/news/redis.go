@@ -60,6 +60,7 @@ type Redis struct {
 
 	leader  atomic.Bool
 	lastOK  atomic.Int64 // unix nanoseconds of the last answer from Redis
+	outage  atomic.Bool  // Redis failed to answer, and has not answered since (logged)
 	started atomic.Bool
 	ps      *redis.PubSub
 
@@ -150,18 +151,20 @@ func (r *Redis) Start() {
 	if !r.started.CompareAndSwap(false, true) {
 		return
 	}
-	r.ps = r.rdb.Subscribe(r.ctx, r.k.contentChannel, r.k.commandChannel)
 	r.wg.Add(2)
-	go r.listen(r.ps)
+	go r.listen()
 	go r.lead()
 }
 
 // Close gives the lease back (so that another instance takes over at once rather than
 // after the lease runs out) and stops.
 func (r *Redis) Close() error {
+	r.mu.Lock()
 	r.cancel()
-	if r.ps != nil {
-		r.ps.Close() //nolint:errcheck // closing
+	ps := r.ps
+	r.mu.Unlock()
+	if ps != nil {
+		ps.Close() //nolint:errcheck // closing
 	}
 	r.wg.Wait()
 	if r.leader.Load() {
@@ -179,10 +182,19 @@ func (r *Redis) Healthy() bool {
 	return last != 0 && time.Since(time.Unix(0, last)) < r.lease
 }
 
-// ok records an answer from Redis, or passes err through.
+// ok records whether Redis answered, logging once per outage and once when it ends (an
+// unreachable Redis is retried quietly, not logged at every attempt), and passes err
+// through.
 func (r *Redis) ok(err error) error {
 	if err == nil || errors.Is(err, redis.Nil) {
 		r.lastOK.Store(time.Now().UnixNano())
+		if r.outage.Swap(false) {
+			r.log.Info("cluster: Redis answers again")
+		}
+		return err
+	}
+	if r.ctx.Err() == nil && !errors.Is(err, context.Canceled) && !r.outage.Swap(true) {
+		r.log.Warn("cluster: Redis does not answer; retrying, and serving what this instance has meanwhile", slog.Any("error", err))
 	}
 	return err
 }
@@ -479,8 +491,29 @@ func (r *Redis) OnCommand(fn func(Command)) {
 // listen takes what the cluster publishes. go-redis reconnects and subscribes again by
 // itself; each (re)subscription is a moment to load what may have been published while
 // this instance could not hear it.
-func (r *Redis) listen(ps *redis.PubSub) {
+func (r *Redis) listen() {
 	defer r.wg.Done()
+	// Until Redis first answers, try again with backoff (1 s doubling to 30 s); once
+	// subscribed, go-redis reconnects by itself.
+	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+		ctx, cancel := context.WithTimeout(r.ctx, 2*time.Second)
+		err := r.ok(r.rdb.Ping(ctx).Err())
+		cancel()
+		if err == nil {
+			break
+		}
+		if !sleep(r.ctx, wait) {
+			return
+		}
+	}
+	r.mu.Lock()
+	if r.ctx.Err() != nil {
+		r.mu.Unlock()
+		return
+	}
+	ps := r.rdb.Subscribe(r.ctx, r.k.contentChannel, r.k.commandChannel)
+	r.ps = ps
+	r.mu.Unlock()
 	for msg := range ps.ChannelWithSubscriptions(redis.WithChannelSize(1024)) {
 		switch m := msg.(type) {
 		case *redis.Subscription:

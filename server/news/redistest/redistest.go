@@ -38,15 +38,24 @@ func Binary() (string, error) {
 
 // Start starts a redis-server on a free loopback port; dir holds its log.
 func Start(dir string) (*Server, error) {
+	s := Reserve(dir)
+	return s, s.Up()
+}
+
+// Reserve picks a free port for a server that is not started yet: clients can be pointed
+// at it before it exists (Up starts it).
+func Reserve(dir string) *Server {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		panic("redistest: " + err.Error())
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	s := &Server{Port: port, dir: dir}
-	return s, s.start()
+	return &Server{Port: port, dir: dir}
 }
+
+// Up starts the server (again, after Stop) on its port, empty.
+func (s *Server) Up() error { return s.start() }
 
 func (s *Server) start() error {
 	bin, err := Binary()
