@@ -383,6 +383,18 @@ func TestClusterOfThree(t *testing.T) {
 		t.Errorf("the status page shows %d leaders", leaders)
 	}
 
+	// An on-demand userlist read on a follower is polled by the leader, once for all.
+	const onDemand = "5d5d5d5d-0000-4000-8000-000000000001"
+	fake.SetPublications(onDemand, publications("Only on demand"))
+	for _, in := range ins {
+		if status, body := get(t, in.base+"/api/feed.json?userlist="+onDemand); status != 200 || !strings.Contains(body, "Only on demand") {
+			t.Errorf("on-demand userlist on %s: %d", in.name, status)
+		}
+	}
+	if n := fake.PublicationRequestsFor(onDemand); n != 1 {
+		t.Errorf("the on-demand userlist was asked %d times for three instances, want 1", n)
+	}
+
 	// "Reload" on one instance reaches a screen held by another.
 	var other string
 	for _, sc := range st.Screens {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/spencer-signage/signage/server"
 	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/spencerclient"
@@ -97,6 +99,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var cluster *news.Redis
 	var tokens spencerclient.TokenStore
 	if cfg.Cluster.RedisURL != "" {
+		// go-redis logs its own retries to stderr; the engine logs each outage once, so
+		// those lines go to the debug level.
+		redis.SetLogger(redisLog{log})
 		cluster, err = news.NewRedis(news.RedisConfig{URL: cfg.Cluster.RedisURL, Prefix: cfg.Cluster.KeyPrefix, Log: log})
 		if err != nil {
 			ln.Close()
@@ -171,6 +176,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	engine.Close() //nolint:errcheck // gives the lease back; it runs out anyway
 	log.Info("stopped")
 	return status
+}
+
+// redisLog hands go-redis's messages to our logger at debug level.
+type redisLog struct{ log *slog.Logger }
+
+func (r redisLog) Printf(ctx context.Context, format string, v ...any) {
+	r.log.DebugContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
 }
 
 // newLogger logs text on a terminal and JSON otherwise, unless server.log_format says.

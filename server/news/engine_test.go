@@ -206,3 +206,43 @@ func TestRedisOneLeaderAndFailover(t *testing.T) {
 	waitFor(t, 5*time.Second, "a new leader", func() bool { return len(leaders()) == 1 })
 	t.Logf("new leader after %v (lease 600ms, given back on close)", time.Since(gone).Round(time.Millisecond))
 }
+
+// TestRedisAwayLongerThanALease: a leader that cannot reach Redis for a whole lease steps
+// down (another instance may hold the lease by then), so nobody polls while Redis is away;
+// when Redis comes back, an instance leads again by itself.
+func TestRedisAwayLongerThanALease(t *testing.T) {
+	rs, err := redistest.Start(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Stop()
+	var changes []bool
+	var mu sync.Mutex
+	r, err := news.NewRedis(news.RedisConfig{URL: rs.URL(0), Prefix: "away:", Instance: "only",
+		Lease: 600 * time.Millisecond, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	r.OnLeadership(func(l bool) { mu.Lock(); changes = append(changes, l); mu.Unlock() })
+	r.Start()
+	waitFor(t, 5*time.Second, "the lease", r.Leader)
+	rs.Stop()
+	lost := time.Now()
+	waitFor(t, 5*time.Second, "the leader to step down", func() bool { return !r.Leader() })
+	if took := time.Since(lost); took < 400*time.Millisecond {
+		t.Errorf("stepped down after %v, before a lease had passed", took)
+	}
+	if r.Healthy() {
+		t.Errorf("Redis is away, yet the engine says it answers")
+	}
+	if err := rs.Up(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "a leader again", r.Leader)
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(changes) != "[true false true]" {
+		t.Errorf("leadership changes %v", changes)
+	}
+}
