@@ -67,6 +67,7 @@ type Command struct {
 	Userlist string `json:"userlist,omitempty"`
 	Screen   string `json:"screen,omitempty"`
 	All      bool   `json:"all,omitempty"`
+	Name     string `json:"name,omitempty"` // CommandChanged: the shared map that changed
 }
 
 // The kinds of Command.
@@ -74,6 +75,9 @@ const (
 	CommandPoll   = "poll"   // the leader starts polling an on-demand userlist (a reader of another instance wants it)
 	CommandFetch  = "fetch"  // the leader fetches a userlist now
 	CommandReload = "reload" // the instance holding them reloads a screen, the screens of a userlist, or all
+	// CommandChanged says that a shared map (Redis.MapSet) changed, for every instance to
+	// load it again.
+	CommandChanged = "changed"
 )
 
 // Memory is the engine of a single instance: it is the leader, it delivers each content at

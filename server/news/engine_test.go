@@ -246,3 +246,29 @@ func TestRedisAwayLongerThanALease(t *testing.T) {
 		t.Errorf("leadership changes %v", changes)
 	}
 }
+
+// TestRedisSharedMap: what one instance sets in a shared map, another reads, and hears of.
+func TestRedisSharedMap(t *testing.T) {
+	prefix := newPrefix()
+	a, b := newRedis(t, prefix, "a"), newRedis(t, prefix, "b")
+	var heard received
+	b.OnCommand(heard.command)
+	a.Start()
+	b.Start()
+	waitFor(t, 5*time.Second, "a leader", func() bool { return a.Leader() || b.Leader() })
+	ctx := context.Background()
+	if err := a.MapSet(ctx, "notes", "n1", []byte(`{"text":"hello"}`)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "b to hear of the change", func() bool { _, n := heard.count(); return n >= 1 })
+	all, err := b.MapAll(ctx, "notes")
+	if err != nil || string(all["n1"]) != `{"text":"hello"}` {
+		t.Errorf("b reads %q (%v)", all, err)
+	}
+	if ok, err := b.MapDelete(ctx, "notes", "n1"); !ok || err != nil {
+		t.Errorf("delete: %v %v", ok, err)
+	}
+	if ok, _ := a.MapDelete(ctx, "notes", "n1"); ok {
+		t.Errorf("deleted twice")
+	}
+}

@@ -657,3 +657,38 @@ func (t redisTokens) LoadRefresh(ctx context.Context) (string, error) {
 func (t redisTokens) SaveRefresh(ctx context.Context, tok string) error {
 	return t.r.ok(t.r.rdb.Set(ctx, t.r.k.refresh, tok, 0).Err())
 }
+
+// MapSet sets key of the shared map name to value, and tells every instance that the map
+// changed (a Command of kind CommandChanged). Shared maps hold what the operator sets for
+// the whole cluster, such as announcements.
+func (r *Redis) MapSet(ctx context.Context, name, key string, value []byte) error {
+	if err := r.ok(r.rdb.HSet(ctx, r.k.prefix+"map:"+name, key, value).Err()); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	return r.Send(ctx, Command{Kind: CommandChanged, Name: name})
+}
+
+// MapDelete removes key from the shared map name; it reports whether it was there.
+func (r *Redis) MapDelete(ctx context.Context, name, key string) (bool, error) {
+	n, err := r.rdb.HDel(ctx, r.k.prefix+"map:"+name, key).Result()
+	if err := r.ok(err); err != nil {
+		return false, fmt.Errorf("redis: %w", err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	return true, r.Send(ctx, Command{Kind: CommandChanged, Name: name})
+}
+
+// MapAll is the whole shared map name.
+func (r *Redis) MapAll(ctx context.Context, name string) (map[string][]byte, error) {
+	all, err := r.rdb.HGetAll(ctx, r.k.prefix+"map:"+name).Result()
+	if err := r.ok(err); err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	out := make(map[string][]byte, len(all))
+	for k, v := range all {
+		out[k] = []byte(v)
+	}
+	return out, nil
+}
