@@ -367,31 +367,47 @@ func (s *textSet) addEntry(locale string, tr object) {
 	}
 }
 
-// resolve picks the text for want: the requested locale, else en-US, else the plain
-// strings, else the first locale present. A part missing there is taken from the plain
-// strings or en-US, as Item.In does, but never from a third language. locale is where
-// the title (or, without one, the body) came from; "" for plain strings.
+// resolve picks the text for want, in one language: the requested locale, else en-US
+// and the plain strings (whose language nobody told us; they complete each other), else
+// the first locale present. A translation is taken only when it is as complete as the
+// default text (a title when that has one, a body or summary when that has one), and
+// then as a whole: a part missing in the language chosen is not filled in from another
+// (a summary missing in Dutch is derived from the Dutch body, not taken from English).
+// locale is where the text came from; "" for plain strings.
 func (s *textSet) resolve(want string) (t Text, locale string) {
-	var chosen string
-	switch {
-	case want != "" && s.locale[want] != nil:
-		chosen = want
-	case s.locale[fallbackLocale] != nil:
-		chosen = fallbackLocale
-	case s.plain[partTitle] == "" && s.plain[partBody] == "":
-		chosen = s.firstShowable()
+	def, defLocale := s.textIn(fallbackLocale)
+	if want != "" && want != fallbackLocale && s.locale[want] != nil {
+		if t, locale = s.textIn(want); showable(t) && complete(t, def) {
+			return t, locale
+		}
 	}
-	t, locale = s.textIn(chosen)
-	if t.Title == "" && t.BodyHTML == "" {
-		// The locales we prefer have only summaries; some other language beats skipping it.
-		t, locale = s.textIn(s.firstShowable())
+	if showable(def) {
+		return def, defLocale
 	}
-	return t, locale
+	for _, cand := range s.order {
+		if t, locale = s.textIn(cand); showable(t) && complete(t, def) {
+			return t, locale
+		}
+	}
+	// Nothing complete anywhere: some other language beats skipping the publication.
+	return s.textIn(s.firstShowable())
 }
 
-// textIn is the text in chosen, completed from the plain strings and en-US.
+// showable reports whether t has something to show: a title or a body.
+func showable(t Text) bool { return t.Title != "" || t.BodyHTML != "" }
+
+// complete reports whether a translation t has every part the default text def has, so
+// that it can stand for the publication on its own.
+func complete(t, def Text) bool {
+	return (t.Title != "" || def.Title == "") && (t.BodyHTML != "" || t.Summary != "" || (def.BodyHTML == "" && def.Summary == ""))
+}
+
+// textIn is the text in chosen alone; the plain strings and en-US complete each other.
 func (s *textSet) textIn(chosen string) (t Text, locale string) {
-	sources := []string{chosen, "", fallbackLocale}
+	sources := []string{chosen}
+	if chosen == "" || chosen == fallbackLocale {
+		sources = []string{chosen, "", fallbackLocale}
+	}
 	pick := func(p part) (string, string) {
 		for _, src := range sources {
 			if v := s.get(src, p); v != "" {

@@ -124,7 +124,7 @@ func TestDecodeLocale(t *testing.T) {
 		{"en-US when none requested", localized, "", "Hello", "<p>Text</p>", "en-US"},
 		{"first present without en-US", `{"title": {"fr-BE": "Bonjour", "nl-BE": "Hallo"}}`, "de-DE", "Bonjour", "", "fr-BE"},
 		{"first present is document order", `{"title": {"nl-BE": "Hallo", "fr-BE": "Bonjour"}}`, "de-DE", "Hallo", "", "nl-BE"},
-		{"missing part from another locale", `{"title": {"nl-BE": "Hallo", "en-US": "Hello"}, "body": {"en-US": "<p>Text</p>"}}`, "nl-BE", "Hallo", "<p>Text</p>", "nl-BE"},
+		{"a translation missing a part falls back as a whole", `{"title": {"nl-BE": "Hallo", "en-US": "Hello"}, "body": {"en-US": "<p>Text</p>"}}`, "nl-BE", "Hello", "<p>Text</p>", "en-US"},
 		{"body locale when no title", `{"body": {"nl-BE": "<p>Tekst</p>", "en-US": "<p>Text</p>"}}`, "nl-BE", "", "<p>Tekst</p>", "nl-BE"},
 		{"non-locale keys ignored", `{"title": {"html": "x", "value": "y", "en-US": "Hello"}}`, "fr-FR", "Hello", "", "en-US"},
 		{"plain strings have no locale", `{"title": "Hello"}`, "nl-BE", "Hello", "", ""},
@@ -170,7 +170,13 @@ func TestDecodeTranslations(t *testing.T) {
 		{
 			name:   "object keyed by locale",
 			pub:    `{"title": "Hello", "body": "Text", "translations": {"nl-BE": {"title": "Hallo", "body": "Tekst"}, "fr-BE": {"title": "Bonjour"}}}`,
-			locale: "fr-BE", title: "Bonjour", body: "<p>Text</p>", itemLocale: "fr-BE",
+			locale: "nl-BE", title: "Hallo", body: "<p>Tekst</p>", itemLocale: "nl-BE",
+			translations: map[string]spencerclient.Text{"nl-BE": {Title: "Hallo", BodyHTML: "<p>Tekst</p>"}, "fr-BE": {Title: "Bonjour"}},
+		},
+		{
+			name:   "a translation of the title alone falls back as a whole",
+			pub:    `{"title": "Hello", "body": "Text", "translations": {"nl-BE": {"title": "Hallo", "body": "Tekst"}, "fr-BE": {"title": "Bonjour"}}}`,
+			locale: "fr-BE", title: "Hello", body: "<p>Text</p>", itemLocale: "",
 			translations: map[string]spencerclient.Text{"nl-BE": {Title: "Hallo", BodyHTML: "<p>Tekst</p>"}, "fr-BE": {Title: "Bonjour"}},
 		},
 		{
@@ -693,8 +699,9 @@ func TestItemIn(t *testing.T) {
 		locale, title, body, summary, itemLocale string
 	}{
 		{"en-US", "Hello", "<p>Text</p>", "", "en-US"},
-		{"nl-BE", "Hallo", "<p>Text</p>", "", "nl-BE"},
-		{"fr-BE", "Bonjour", "<p>Text</p>", "Bref", "fr-BE"},
+		{"nl-BE", "Hello", "<p>Text</p>", "", "en-US"}, // a Dutch title alone: all English
+		{"fr-BE", "Bonjour", "", "Bref", "fr-BE"},      // all French, no English body
+		{"nl-NL", "Hello", "<p>Text</p>", "", "en-US"},
 		{"de-DE", "Hello", "<p>Text</p>", "", "en-US"},
 	} {
 		t.Run(tc.locale, func(t *testing.T) {
@@ -703,6 +710,21 @@ func TestItemIn(t *testing.T) {
 				t.Errorf("In(%s) = %q %q %q in %q", tc.locale, got.Title, got.BodyHTML, got.Summary, got.Locale)
 			}
 		})
+	}
+}
+
+// TestOneLanguagePerPublication: a Dutch translation without a summary gets its summary
+// from the Dutch body, never the English summary, in the decoder and in Item.In alike.
+func TestOneLanguagePerPublication(t *testing.T) {
+	pub := `{"title": "Town hall", "summary": "All staff, Friday 16:00.", "body": "<p>All staff meet in the auditorium.</p>",
+		"translations": [{"locale": "nl-BE", "title": "Personeelsvergadering", "body": "<p>Iedereen komt samen in de aula.</p>"}]}`
+	for name, it := range map[string]spencerclient.Item{
+		"decoded in nl-BE": decodeOne(t, pub, "nl-BE"),
+		"In(nl-BE)":        decodeOne(t, pub, "en-US").In("nl-BE"),
+	} {
+		if it.Title != "Personeelsvergadering" || it.Summary != "" || it.Excerpt(100) != "Iedereen komt samen in de aula." || it.Locale != "nl-BE" {
+			t.Errorf("%s: %q / %q / excerpt %q in %q", name, it.Title, it.Summary, it.Excerpt(100), it.Locale)
+		}
 	}
 }
 

@@ -35,22 +35,17 @@ type Text struct {
 	Summary  string
 }
 
-// In returns the item with its text in locale when the publication carries that locale,
-// and unchanged otherwise.
+// In returns the item with its text in locale when the publication carries a translation
+// there as complete as the item's own text (a title when it has one, a body or summary when
+// it has one), taken as a whole: one publication, one language. A summary the translation
+// lacks is left empty, so that Excerpt derives it from the translated body. Otherwise the
+// item is unchanged.
 func (it Item) In(locale string) Item {
 	t, ok := it.Translations[locale]
-	if !ok || locale == it.Locale {
+	if !ok || locale == it.Locale || !showable(t) || !complete(t, Text{Title: it.Title, BodyHTML: it.BodyHTML, Summary: it.Summary}) {
 		return it
 	}
-	if t.Title != "" {
-		it.Title = t.Title
-	}
-	if t.BodyHTML != "" {
-		it.BodyHTML = t.BodyHTML
-	}
-	if t.Summary != "" {
-		it.Summary = t.Summary
-	}
+	it.Title, it.BodyHTML, it.Summary = t.Title, t.BodyHTML, t.Summary
 	it.Locale = locale
 	return it
 }
