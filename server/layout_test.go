@@ -69,11 +69,11 @@ func layoutItems(images string) []map[string]any {
 
 // newLayoutEnv is a server in demo mode (for the demo badge) with the layout userlist
 // configured under a long name, and the fake's images loaded.
-func newLayoutEnv(t *testing.T) *env {
+func newLayoutEnv(t *testing.T, mod ...func(*server.Config)) *env {
 	t.Helper()
-	e := newEnv(t, time.Minute, func(c *server.Config) {
+	e := newEnv(t, time.Minute, append([]func(*server.Config){func(c *server.Config) {
 		c.Screens.Userlists = append(c.Screens.Userlists, server.UserlistConfig{ID: layoutList, Name: "Head office lobby"})
-	})
+	}}, mod...)...)
 	e.fake.LoadDemo(time.Hour, "")
 	e.fake.SetPublications(layoutList, layoutItems(e.fake.URL+"/images"))
 	e.stop()
