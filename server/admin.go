@@ -270,10 +270,16 @@ func (s *Server) handleAdmin(c echo.Context) error {
 			StaleSince: orZero(u.StaleSince), Unknown: u.Unknown, Screens: u.Screens,
 		})
 	}
+	userlists := make(map[string]adminUserlistDTO, len(st.Userlists))
+	for _, u := range st.Userlists {
+		userlists[u.ID] = u
+	}
 	for _, sc := range st.Screens {
+		ul := userlists[sc.UserlistID]
 		page.Screens = append(page.Screens, views.AdminScreen{
 			ID: sc.ID, Userlist: sc.UserlistID, Address: sc.Addr, UserAgent: sc.UserAgent, Viewport: sc.Viewport,
 			Version: sc.Version, ConnectedAt: sc.ConnectedAt, LastSeen: sc.LastHeartbeat, Left: orZero(sc.Left), Online: sc.Online,
+			UserlistName: ul.Name, UpToDate: ul.Version != "" && sc.Version == ul.Version,
 		})
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

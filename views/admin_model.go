@@ -45,4 +45,6 @@ type AdminScreen struct {
 	ID, Userlist, Address, UserAgent, Viewport, Version string
 	ConnectedAt, LastSeen, Left                         time.Time
 	Online                                              bool
+	UserlistName                                        string // the userlist's configured name, "" for one seen on demand
+	UpToDate                                            bool   // it shows its userlist's current version
 }

@@ -204,3 +204,17 @@ func TestScreenDemoBadge(t *testing.T) {
 		t.Errorf("a demo badge outside demo mode")
 	}
 }
+
+func TestIndexUnknownUserlistHasNoScreenButton(t *testing.T) {
+	doc, _ := render(t, Index(IndexPage{Userlists: []UserlistLink{
+		{ID: "3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f", Name: "Lobby", Configured: true},
+		{ID: "00000000-0000-4000-8000-000000000000", Unknown: true},
+	}}))
+	cards := doc.Find("[data-testid=userlist]")
+	if cards.Eq(0).Find("[data-testid=screen-link]").Length() != 1 {
+		t.Errorf("a known userlist lost its screen link")
+	}
+	if cards.Eq(1).Find("[data-testid=screen-link]").Length() != 0 || cards.Eq(1).Find("[data-testid=unknown-hint]").Length() != 1 {
+		t.Errorf("a userlist unknown to Spencer offers a screen to open")
+	}
+}
