@@ -46,7 +46,7 @@ type QR struct {
 	Path string // SVG path data, one "M x y h1 v1 h-1 z" square (or run) per dark module
 }
 
-// Options are the query parameters of the screen and embed pages (SPEC 6).
+// Options are the query parameters of the screen and embed pages.
 type Options struct {
 	Theme     string // "dark" or "light"
 	Interval  int    // seconds per slide
