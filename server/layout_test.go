@@ -359,6 +359,15 @@ const auditJS = `
         const fitsAsIs = lines(el) * parseFloat(getComputedStyle(el).lineHeight) <= el.clientHeight + 1;
         [el.style.fontSize, el.style.webkitLineClamp] = saved;
         if (fitsAsIs) problems.push(el.className + ' "' + el.textContent.slice(0, 30) + '" was shrunk although it fits');
+        // and only when its column is full (to within a line: the sizes come in steps), as
+        // a box sized by its own content would make any text "not fit" it.
+        const text = el.closest('.text'), tcs = getComputedStyle(text);
+        if (tcs.display === 'flex') {
+          const inner = text.clientHeight - parseFloat(tcs.paddingTop) - parseFloat(tcs.paddingBottom);
+          const kids = Array.from(text.children);
+          const used = kids.reduce((h, c) => h + c.getBoundingClientRect().height, 0) + (parseFloat(tcs.rowGap) || 0) * (kids.length - 1);
+          if (used < inner - lh) problems.push(el.className + ' "' + el.textContent.slice(0, 30) + '" was shrunk while its column has ' + Math.round(inner - used) + ' px free');
+        }
       }
     }
     const qrs = [];
