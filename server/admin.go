@@ -191,7 +191,7 @@ func screenKey(info ScreenInfo) string {
 	if info.SID != "" {
 		return info.SID
 	}
-	return info.Addr + " " + browserLabel(info.UserAgent)
+	return info.Addr + " " + views.BrowserFamily(info.UserAgent)
 }
 
 // departedKeep is how long a screen that disconnected stays listed, offline, unless it
@@ -393,6 +393,13 @@ func (s *Server) handleAdmin(c echo.Context) error {
 		Assets: s.assets, CSRF: s.csrf, Version: st.Version, Now: st.Now, BaseURL: s.baseURL(c),
 		Upstream: st.Upstream, Problem: st.Problem, KeyHint: len(s.cfg.Server.AccessKeys) > 0,
 	}
+	if cl := st.Cluster; cl != nil {
+		page.Cluster = &views.AdminCluster{Instance: cl.Instance, Role: cl.Role, Redis: cl.Redis}
+		for _, in := range st.Instances {
+			page.Instances = append(page.Instances, views.AdminInstance{ID: in.ID, Leader: in.Leader, Self: in.Self,
+				Version: in.Version, Started: in.Started, LastContact: in.LastContact, Screens: in.Screens})
+		}
+	}
 	if t := st.Token; t != nil {
 		page.Token = &views.AdminToken{ExpiresAt: orZero(t.ExpiresAt), Renewals: t.Renewals, Failures: t.Failures, LastError: t.LastError}
 	}
@@ -403,10 +410,16 @@ func (s *Server) handleAdmin(c echo.Context) error {
 			StaleSince: orZero(u.StaleSince), Unknown: u.Unknown, Screens: u.Screens,
 		})
 	}
+	userlists := make(map[string]adminUserlistDTO, len(st.Userlists))
+	for _, u := range st.Userlists {
+		userlists[u.ID] = u
+	}
 	for _, sc := range st.Screens {
+		ul := userlists[sc.UserlistID]
 		page.Screens = append(page.Screens, views.AdminScreen{
 			ID: sc.ID, Userlist: sc.UserlistID, Address: sc.Addr, UserAgent: sc.UserAgent, Viewport: sc.Viewport,
 			Version: sc.Version, ConnectedAt: sc.ConnectedAt, LastSeen: sc.LastHeartbeat, Left: orZero(sc.Left), Online: sc.Online,
+			UserlistName: ul.Name, UpToDate: ul.Version != "" && sc.Version == ul.Version, Instance: sc.Instance,
 		})
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

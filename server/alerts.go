@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/spencer-signage/signage/views"
 )
 
 // Alert is the JSON message posted to alerts.webhook_url: one when something has been
@@ -218,7 +220,11 @@ func describeScreen(info ScreenInfo, names map[string]string) string {
 	if ul == "" {
 		ul = info.UserlistID
 	}
-	return fmt.Sprintf("Screen of %s at %s (%s)", ul, info.Addr, browserLabel(info.UserAgent))
+	browser := views.BrowserFamily(info.UserAgent)
+	if browser == "" {
+		browser = "unknown browser"
+	}
+	return fmt.Sprintf("Screen of %s at %s (%s)", ul, info.Addr, browser)
 }
 
 // slackEscape escapes the three characters that Slack-style webhooks read as markup

@@ -234,9 +234,9 @@ func TestBrowserStates(t *testing.T) {
 	const unknown = "00000000-0000-4000-8000-000000000000"
 	e := newEnv(t, time.Minute)
 	e.fake.SetPublications(empty, []map[string]any{})
-	for _, tc := range []struct{ id, testid, text, shot string }{
-		{empty, "state-empty", "No news right now", "state-empty.png"},
-		{unknown, "state-unknown", unknown, "state-unknown.png"},
+	for _, tc := range []struct{ id, testid, text string }{
+		{empty, "state-empty", "No news right now"},
+		{unknown, "state-unknown", unknown},
 	} {
 		b.navigate(t, e.base+"/screens/"+tc.id)
 		waitJS(t, b, 10*time.Second, tc.testid, fmt.Sprintf(`!!document.querySelector('[data-testid=%s]')`, tc.testid))
@@ -247,63 +247,66 @@ func TestBrowserStates(t *testing.T) {
 		if !visible {
 			t.Errorf("%s is not visible", tc.testid)
 		}
-		b.screenshot(t, tc.shot)
 	}
 	for _, msg := range b.consoleErrors() {
 		t.Errorf("browser error: %s", msg)
 	}
 }
 
-// TestBrowserScreenshots renders the demo content in landscape and portrait, dark and
-// light, checks that titles fit their box, and keeps the screenshots.
+// TestBrowserScreenshots keeps what the demo looks like on a 720p panel, a 4K panel and a
+// portrait stele, dark and light: a slide with an image and a QR code, a photo-led slide,
+// a type-led slide and the state of a userlist Spencer does not know. The layout rules
+// themselves are TestBrowserLayout's; these are for people to look at (the README shows
+// some).
 func TestBrowserScreenshots(t *testing.T) {
-	e := newEnv(t, time.Minute, func(c *server.Config) {})
+	e := newEnv(t, time.Minute)
 	e.fake.LoadDemo(time.Hour, "")
-	e.srv.News().Get(lobby).FetchNow()
+	for _, id := range []string{lobby, canteen} {
+		e.srv.News().Get(id).FetchNow()
+	}
 	waitFor(t, 10*time.Second, "demo content", func() bool {
-		c := e.srv.News().Get(lobby).Content()
-		return c != nil && len(c.Items) == 5
+		l, c := e.srv.News().Get(lobby).Content(), e.srv.News().Get(canteen).Content()
+		return l != nil && len(l.Items) == 5 && c != nil && len(c.Items) == 3
 	})
-	for _, tc := range []struct {
-		w, h  int
-		theme string
-		name  string
-	}{
-		{1920, 1080, "dark", "screen-landscape-dark.png"},
-		{1920, 1080, "light", "screen-landscape-light.png"},
-		{1080, 1920, "dark", "screen-portrait-dark.png"},
-		{1080, 1920, "light", "screen-portrait-light.png"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			b := newBrowser(t, tc.w, tc.h)
-			b.navigate(t, e.base+"/screens/"+lobby+"?clock=1&interval=600&theme="+tc.theme)
-			waitJS(t, b, 10*time.Second, "the image", `(() => { const i = document.querySelector('.slide.is-active img'); return !!i && i.complete && i.naturalWidth > 0 })()`)
-			// Every slide's title and summary fit their box: shrunk to fit, or clamped
-			// to the whole lines that fit (with an ellipsis), and inside the slide.
-			for i := range 5 {
-				if i > 0 {
-					eval[bool](t, b, fmt.Sprintf(`(() => { const s = document.querySelectorAll('.slide'); s.forEach(x => x.classList.remove('is-active')); s[%d].classList.add('is-active'); return true })()`, i))
-				}
-				overflow := eval[string](t, b, `(() => {
-					const out = [];
-					const slide = document.querySelector('.slide.is-active').getBoundingClientRect();
-					for (const el of document.querySelectorAll('.slide.is-active .fit')) {
-						const r = el.getBoundingClientRect();
-						const cs = getComputedStyle(el);
-						const lines = parseInt(el.style.webkitLineClamp || '0', 10);
-						const fits = el.scrollHeight <= el.clientHeight + 2 || (el.dataset.clamped === '1' && lines * parseFloat(cs.lineHeight) <= el.clientHeight + 2);
-						if (!fits || el.scrollWidth > el.clientWidth + 2 || r.bottom > slide.bottom || r.right > slide.right) out.push(el.className + ' ' + el.scrollHeight + '>' + el.clientHeight);
+	const unknown = "00000000-0000-4000-8000-000000000000"
+	// settled: the slide shown, its image decoded, its text faded in, the others gone.
+	const settled = `(() => {
+		const a = document.querySelector('.deck > .is-active');
+		const img = a && a.querySelector('img');
+		return !!a && (!img || (img.complete && img.naturalWidth > 0)) &&
+			Array.from(a.querySelectorAll('.text, .state > *')).every(x => getComputedStyle(x).opacity === '1') &&
+			Array.from(document.querySelectorAll('.deck > :not(.is-active)')).every(x => getComputedStyle(x).visibility === 'hidden')
+	})()`
+	for _, vp := range []struct {
+		w, h int
+	}{{1280, 720}, {3840, 2160}, {1080, 1920}} {
+		t.Run(fmt.Sprintf("%dx%d", vp.w, vp.h), func(t *testing.T) {
+			b := newBrowser(t, vp.w, vp.h)
+			for _, theme := range []string{"dark", "light"} {
+				suffix := fmt.Sprintf("-%dx%d-%s.png", vp.w, vp.h, theme)
+				for _, shot := range []struct {
+					name, userlist string
+					slide          int
+					class          string
+				}{
+					{"screen", lobby, 1, "has-image"},
+					{"photo", lobby, 2, "photo-led"},
+					{"text", canteen, 2, "no-image"},
+					{"state-unknown", unknown, -1, "state-unknown"},
+				} {
+					b.navigate(t, e.base+"/screens/"+shot.userlist+"?clock=1&interval=600&theme="+theme)
+					waitJS(t, b, 15*time.Second, "the page", `!!window.__signage && document.getElementById('clock').textContent !== ''`)
+					if shot.slide >= 0 {
+						eval[bool](t, b, fmt.Sprintf(`(window.__signage.show(%d), true)`, shot.slide))
+						waitJS(t, b, 15*time.Second, "the slide", fmt.Sprintf(`window.__signage.slideIndex() === %d`, shot.slide))
 					}
-					return out.join('; ');
-				})()`)
-				if overflow != "" {
-					t.Errorf("slide %d overflows: %s", i, overflow)
+					waitJS(t, b, 15*time.Second, "the settled "+shot.name, settled)
+					if !eval[bool](t, b, `document.querySelector('.deck > .is-active').classList.contains('`+shot.class+`')`) {
+						t.Errorf("%s: the shown slide is not %s", shot.name, shot.class)
+					}
+					b.screenshot(t, shot.name+suffix)
 				}
 			}
-			eval[bool](t, b, `(() => { const s = document.querySelectorAll('.slide'); s.forEach(x => x.classList.remove('is-active')); s[1].classList.add('is-active'); return true })()`)
-			waitJS(t, b, 10*time.Second, "the image", `(() => { const i = document.querySelector('.slide.is-active img'); return !!i && i.complete && i.naturalWidth > 0 })()`)
-			time.Sleep(1200 * time.Millisecond) // the cross-fade
-			b.screenshot(t, tc.name)
 			for _, msg := range b.consoleErrors() {
 				t.Errorf("browser error: %s", msg)
 			}
@@ -360,6 +363,17 @@ func TestBrowserAdminReloadsScreens(t *testing.T) {
 	waitJS(t, admin, 15*time.Second, "two online screens on the status page",
 		`document.querySelectorAll('[data-testid=admin-screen][data-online="1"]').length === 2`)
 	admin.screenshot(t, "admin.png")
+	// Each page keeps a stable id of its own, a UUID, which the server accepts.
+	sids := map[string]bool{}
+	for _, sc := range e.status().Screens {
+		if !server.IsUUID(sc.SID) {
+			t.Errorf("screen %s has stable id %q, not a UUID", sc.ID, sc.SID)
+		}
+		sids[sc.SID] = true
+	}
+	if len(sids) != 2 {
+		t.Errorf("two screens, %d stable ids", len(sids))
+	}
 	eval[bool](t, admin, `(() => { document.querySelector('tr[data-id="`+lobby+`"] form[action="/admin/reload"] button').click(); return true })()`)
 	for i, b := range screens {
 		waitJS(t, b, 15*time.Second, "the screen to reload", `window.__beforeReload === undefined && !!window.__signage`)

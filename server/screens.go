@@ -96,7 +96,7 @@ func (s *Server) handleScreen(c echo.Context) error {
 		return err
 	}
 	opts := s.pageOptions(c)
-	page := views.ScreenPage{Options: opts, Assets: s.assets, Build: s.build,
+	page := views.ScreenPage{Options: opts, Assets: s.assets, Build: s.build, Demo: s.opts.Demo,
 		StaleMarkerAfter: int(s.cfg.Screens.StaleMarkerAfter.Seconds())}
 	if ct := s.content(c.Request().Context(), ul); ct != nil {
 		page.Deck = ct.viewHeader(opts.Lang)
@@ -114,7 +114,7 @@ func (s *Server) handleEmbed(c echo.Context) error {
 		return err
 	}
 	opts := s.pageOptions(c)
-	page := views.EmbedPage{Options: opts, Assets: s.assets, Build: s.build}
+	page := views.EmbedPage{Options: opts, Assets: s.assets, Build: s.build, Demo: s.opts.Demo}
 	if ct := s.content(c.Request().Context(), ul); ct != nil {
 		page.Deck = ct.viewHeader(opts.Lang)
 		page.ListHTML = string(ct.EmbedHTML(opts.Lang))

@@ -121,6 +121,11 @@ func TestScreensComeAndGoWithoutLeaks(t *testing.T) {
 	c0.Close()
 	waitFor(t, 5*time.Second, "an empty hub", func() bool { return e.srv.Hub().Total() == 0 })
 	http.DefaultClient.CloseIdleConnections()
+	// The poller's first requests (and the keep-alive connection to Spencer they open)
+	// come after a short random delay: let them happen before the count.
+	waitFor(t, 10*time.Second, "the first polls", func() bool {
+		return e.fake.PublicationRequestsFor(lobby) > 0 && e.fake.PublicationRequestsFor(canteen) > 0
+	})
 	before := goleak.IgnoreCurrent() // the server's own goroutines, and whatever the warm-up left
 
 	const n = 1000

@@ -11,6 +11,7 @@
   const build = body.dataset.build || "";
   const limit = parseInt(body.dataset.limit, 10) || 0;
   let version = list.dataset.version || "";
+  let lastHeight = -1;
 
   function applyLimit() {
     if (limit <= 0) return;
@@ -26,9 +27,30 @@
     }
   }
 
-  function postHeight() {
+  // contentHeight is what the widget needs, measured on its content: the document's
+  // scrollHeight never goes below the frame's own height, so a frame sized by it could
+  // grow but never shrink.
+  function contentHeight() {
+    return Math.ceil(body.getBoundingClientRect().height);
+  }
+
+  // A frame kept smaller than the content (a fixed slot, or before the host has resized
+  // it) shows whole cards only: one it would cut is hidden, keeping its place, so the
+  // height the widget asks for does not change.
+  function hideCut() {
+    const bottom = innerHeight + 0.5;
+    for (const li of list.querySelectorAll(".headline")) {
+      li.classList.toggle("is-cut", li.getBoundingClientRect().bottom > bottom);
+    }
+  }
+
+  function update() {
+    hideCut();
     if (window.parent === window) return;
-    window.parent.postMessage({ type: "signage-embed-height", height: document.documentElement.scrollHeight }, "*");
+    const h = contentHeight();
+    if (h === lastHeight) return;
+    lastHeight = h;
+    window.parent.postMessage({ type: "signage-embed-height", height: h }, "*");
   }
 
   async function poll() {
@@ -47,16 +69,17 @@
         list.dataset.version = version = f.version;
         applyLimit();
         localizeDates();
-        postHeight();
+        update();
       }
     } catch (e) { /* keep what we show */ }
   }
 
   applyLimit();
   localizeDates();
-  postHeight();
-  addEventListener("load", postHeight);
-  if ("ResizeObserver" in window) new ResizeObserver(postHeight).observe(document.documentElement);
+  update();
+  addEventListener("load", update);
+  addEventListener("resize", update);
+  if ("ResizeObserver" in window) new ResizeObserver(update).observe(body);
   setInterval(poll, 30000 + Math.random() * 5000);
-  window.__signageEmbed = { version: () => version };
+  window.__signageEmbed = { version: () => version, height: contentHeight };
 })();

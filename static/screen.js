@@ -24,11 +24,21 @@
 
   // A stable id for this screen, kept across reloads, so that the operator's status page
   // and alerts recognise it when it comes back.
+  // newUUID is a random (version 4) UUID, the form the server accepts as a screen's id.
+  // crypto.randomUUID exists only on HTTPS and localhost pages; getRandomValues everywhere.
+  function newUUID() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
   let sid = "";
   try {
     sid = localStorage.getItem("signage-sid") || "";
-    if (!/^[A-Za-z0-9-]{8,64}$/.test(sid)) {
-      sid = (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2) + "-" + Date.now());
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(sid)) {
+      sid = newUUID();
       localStorage.setItem("signage-sid", sid);
     }
   } catch (e) { /* no storage: the server falls back to address and browser */ }
@@ -60,26 +70,51 @@
     return s ? "?" + s : "";
   }
 
-  // ---- fitting text: shrink until it fits; past the smallest size, clamp it to the
-  // lines that fit, with an ellipsis, so that no line is ever cut in half ----
+  // ---- fitting text: shrink until it fits, down to its smallest size (data-fit-min, in %
+  // of the screen's shorter side); past that, clamp it to the lines that fit, with an
+  // ellipsis, so that no line is ever cut in half. "Fits" counts whole lines: comparing
+  // scrollHeight with the box would count the glyphs that stick out of a tight line box
+  // (some 4 % of the font size) as overflow and shrink titles that fit. ----
+  function lineCount(el) {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const tops = new Set();
+    for (const r of range.getClientRects()) if (r.width >= 1) tops.add(Math.round(r.top));
+    return tops.size;
+  }
+
   function fit(root) {
+    const shorter = Math.min(innerWidth, innerHeight);
     for (const el of root.querySelectorAll(".fit")) {
       el.style.fontSize = "";
       el.style.webkitLineClamp = "";
       delete el.dataset.clamped;
       let size = parseFloat(getComputedStyle(el).fontSize) || 16;
-      const min = size * 0.6;
+      const min = Math.min(size, (parseFloat(el.dataset.fitMin) || 2.6) * shorter / 100);
+      const lineHeight = () => parseFloat(getComputedStyle(el).lineHeight) || size * 1.2;
+      const overflows = () => lineCount(el) * lineHeight() > el.clientHeight + 1;
       let guard = 0;
-      while (el.scrollHeight > el.clientHeight + 2 && size > min && guard++ < 30) {
-        size *= 0.94;
+      while (overflows() && size > min && guard++ < 40) {
+        size = Math.max(min, size * 0.95);
         el.style.fontSize = size + "px";
       }
-      if (el.scrollHeight > el.clientHeight + 2) {
-        const lh = parseFloat(getComputedStyle(el).lineHeight) || size * 1.2;
-        el.style.webkitLineClamp = String(Math.max(1, Math.floor((el.clientHeight + 1) / lh)));
+      if (overflows()) {
+        el.style.webkitLineClamp = String(Math.max(1, Math.floor((el.clientHeight + 1) / lineHeight())));
         el.dataset.clamped = "1";
       }
     }
+  }
+
+  // layout makes room for the chrome: the header band grows when the chrome wraps to a
+  // second row (a long name, the stale marker), then the text is fitted again.
+  function layout() {
+    const chrome = document.querySelector(".chrome");
+    if (chrome) {
+      const unit = Math.min(innerWidth, innerHeight) / 100;
+      const band = Math.max(12 * unit, chrome.offsetTop + chrome.offsetHeight + 2.5 * unit);
+      body.style.setProperty("--band", band.toFixed(1) + "px");
+    }
+    fit(deckEl);
   }
 
   // ---- dates in the screen's language ----
@@ -103,10 +138,11 @@
     const decoded = img.decode ? img.decode() : Promise.resolve();
     const timeout = new Promise((resolve) => setTimeout(resolve, 4000));
     return Promise.race([decoded, timeout]).catch(() => {
-      // A broken image: show the slide without it rather than a hole.
-      slide.classList.remove("has-image");
+      // A broken image: show the slide type-led rather than with a hole.
+      slide.classList.remove("has-image", "photo-led");
       slide.classList.add("no-image");
       img.closest(".media")?.remove();
+      fit(slide);
     });
   }
 
@@ -137,12 +173,18 @@
       schedule();
       return;
     }
-    const next = (index + 1) % all.length;
+    await showSlide((index + 1) % all.length);
+    schedule();
+  }
+
+  // showSlide makes slide next the active one; the style sheet runs the transition.
+  async function showSlide(next) {
+    const all = slides();
+    if (!all[next] || next === index) return;
     await ready(all[next]);
     all[index]?.classList.remove("is-active");
     all[next].classList.add("is-active");
     index = next;
-    schedule();
   }
 
   // applyDeck swaps in a new deck; it waits for a slide boundary unless nothing rotates.
@@ -186,15 +228,22 @@
     updateMarker();
   }
 
+  // The marker says how old the news may be, in words a passer-by understands: since
+  // Spencer stopped answering, or since this screen lost the server, whichever came first.
   function updateMarker() {
     const marker = document.getElementById("stale-marker");
     if (!marker) return;
-    const show = stale && staleSince && Date.now() - staleSince > STALE_MARKER_AFTER;
+    const since = [stale && staleSince, disconnectedAt].filter((t) => t > 0);
+    const from = since.length ? Math.min(...since) : 0;
+    const show = from > 0 && Date.now() - from > STALE_MARKER_AFTER;
     if (show) {
       const t = document.getElementById("stale-time");
-      if (t) t.textContent = new Date(staleSince).toLocaleTimeString(cfg.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+      if (t) t.textContent = new Date(from).toLocaleTimeString(cfg.lang || undefined, { hour: "2-digit", minute: "2-digit" });
     }
-    marker.hidden = !show;
+    if (marker.hidden !== !show) {
+      marker.hidden = !show;
+      layout();
+    }
   }
 
   // ---- connection ----
@@ -240,7 +289,7 @@
       openedAt = Date.now();
       transport = "ws";
       disconnectedAt = 0;
-      showConn();
+      updateMarker();
       stopPolling();
       heartbeat();
       clearInterval(heartbeatTimer);
@@ -272,11 +321,6 @@
     const cap = Math.min(60000, 1000 * Math.pow(2, Math.min(wsFailures, 6)));
     const delay = 500 + Math.random() * cap; // full jitter
     reconnectTimer = setTimeout(connect, delay);
-  }
-
-  function showConn() {
-    const el = document.getElementById("conn");
-    if (el) el.hidden = !(disconnectedAt && Date.now() - disconnectedAt > 10000);
   }
 
   // ---- HTTP polling fallback, for proxies that block WebSockets ----
@@ -347,15 +391,15 @@
 
   // ---- start ----
   localizeDates(deckEl);
-  fit(deckEl);
-  addEventListener("resize", () => fit(deckEl));
-  if (document.fonts && document.fonts.ready) document.fonts.ready.then(() => fit(deckEl)).catch(() => {});
+  tickClock();
+  layout();
+  addEventListener("resize", layout);
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(layout).catch(() => {});
   schedule();
   connect();
   updateMarker();
-  tickClock();
   setTimeout(() => { tickClock(); setInterval(tickClock, 60000); }, 60000 - (Date.now() % 60000));
-  setInterval(() => { updateMarker(); showConn(); }, 5000);
+  setInterval(updateMarker, 5000);
   setInterval(shiftChrome, 180000);
   setInterval(nightly, 60000);
 
@@ -371,5 +415,11 @@
     connected: () => !!(ws && ws.readyState === WebSocket.OPEN),
     transport: () => transport,
     stale: () => stale,
+    // show(i) moves to slide i now, with the usual transition, and keeps rotating from there.
+    show: (i) => showSlide(i).then(() => { schedule(); return index; }),
+    // deck(html) shows a deck as if the server had sent it, at once.
+    deck: (html, v) => applyDeck({ html: html, version: v || "test-" + Date.now() }),
+    // status(stale, since) is an upstream status as the server sends it.
+    status: (isStale, since) => onStatus(isStale, since),
   };
 })();

@@ -15,6 +15,26 @@ type AdminPage struct {
 	Screens   []AdminScreen
 	BaseURL   string
 	KeyHint   bool // access keys are on: snippets show a ?key= placeholder
+	// Cluster is this instance's place in a cluster, Instances the cluster's instances;
+	// nil and empty for a single instance.
+	Cluster   *AdminCluster
+	Instances []AdminInstance
+}
+
+// AdminCluster is this instance in its cluster.
+type AdminCluster struct {
+	Instance string
+	Role     string // leader or follower
+	Redis    string // up or unreachable
+}
+
+// AdminInstance is one instance of the cluster.
+type AdminInstance struct {
+	ID                   string
+	Leader, Self         bool
+	Version              string
+	Started, LastContact time.Time
+	Screens              int
 }
 
 // AdminToken describes the access token, never showing it.
@@ -45,4 +65,7 @@ type AdminScreen struct {
 	ID, Userlist, Address, UserAgent, Viewport, Version string
 	ConnectedAt, LastSeen, Left                         time.Time
 	Online                                              bool
+	UserlistName                                        string // the userlist's configured name, "" for one seen on demand
+	UpToDate                                            bool   // it shows its userlist's current version
+	Instance                                            string // the instance that holds it, in a cluster
 }

@@ -14,7 +14,8 @@ func longDate(t time.Time) string { return t.Format("2 January 2006") }
 
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// initial is the first letter of a title, shown large on a slide without an image.
+// initial is the first letter of a title, shown in the embed's thumbnail of an item
+// without an image.
 func initial(title string) string {
 	for _, r := range title {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
@@ -79,4 +80,13 @@ func originOf(u string) string {
 	}
 	host, _, _ := strings.Cut(rest, "/")
 	return scheme + "://" + host
+}
+
+// photoLedMaxSummary is the longest summary, in characters, that still reads as a caption
+// on a scrim over a full-bleed photo; a longer one needs a column of its own.
+const photoLedMaxSummary = 110
+
+// photoLed says whether a slide is carried by its image: it has one, and little text.
+func photoLed(s Slide) bool {
+	return s.ImageURL != "" && utf8.RuneCountInString(s.Summary) <= photoLedMaxSummary
 }

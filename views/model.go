@@ -46,7 +46,7 @@ type QR struct {
 	Path string // SVG path data, one "M x y h1 v1 h-1 z" square (or run) per dark module
 }
 
-// Options are the query parameters of the screen and embed pages (SPEC 6).
+// Options are the query parameters of the screen and embed pages.
 type Options struct {
 	Theme     string // "dark" or "light"
 	Interval  int    // seconds per slide
@@ -79,6 +79,7 @@ type ScreenPage struct {
 	// StaleMarkerAfter is how long data must be stale before the screen shows its discreet
 	// "last updated" marker, in seconds.
 	StaleMarkerAfter int
+	Demo             bool // the server shows its built-in demo content: the screen says so
 }
 
 // EmbedPage is the compact widget for iframes.
@@ -88,6 +89,7 @@ type EmbedPage struct {
 	Options  Options
 	Assets   Assets
 	Build    string
+	Demo     bool // the server shows its built-in demo content: the widget says so
 }
 
 // UserlistLink is one userlist on the start page.

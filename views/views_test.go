@@ -136,3 +136,85 @@ func TestQRCode(t *testing.T) {
 		t.Errorf("a QR code for a link too long to encode")
 	}
 }
+
+func TestEmbedPage(t *testing.T) {
+	doc, _ := render(t, Embed(EmbedPage{Deck: sampleDeck(), Options: Options{Theme: "dark"}, Demo: true}))
+	// A frame whose color-scheme differs from its host page's is painted opaque: the
+	// widget declares none, so it can blend into any intranet page.
+	if doc.Find(`meta[name=color-scheme]`).Length() != 0 {
+		t.Errorf("the embed declares a color-scheme")
+	}
+	if !doc.Find("html").HasClass("embed-root") {
+		t.Errorf("html lacks the class that makes it transparent")
+	}
+	if doc.Find("[data-testid=demo-badge]").Length() != 1 {
+		t.Errorf("no demo badge in demo mode")
+	}
+	if doc.Find(".headline").First().Find("[data-testid=headline-pinned]").Length() != 1 {
+		t.Errorf("the pinned item is not marked")
+	}
+	doc, _ = render(t, Embed(EmbedPage{Deck: sampleDeck()}))
+	if doc.Find("[data-testid=demo-badge]").Length() != 0 {
+		t.Errorf("a demo badge outside demo mode")
+	}
+}
+
+func TestEmbedUnknownSpeaksToReaders(t *testing.T) {
+	d := sampleDeck()
+	d.State = DeckUnknown
+	doc, _ := render(t, EmbedList(d, 0))
+	txt := doc.Find("[data-testid=state-unknown]").Text()
+	if !strings.Contains(txt, "not available") || strings.Contains(txt, d.UserListID) {
+		t.Errorf("unknown state %q: intranet readers get a sentence, not the id", txt)
+	}
+}
+
+func TestSlideLayouts(t *testing.T) {
+	d := sampleDeck()
+	d.Slides[0].Summary = strings.Repeat("A summary long enough to need a column of its own. ", 3)
+	d.Slides = append(d.Slides, Slide{ID: "c", Title: "Photo", Summary: "Short caption.", ImageURL: "https://img.example/c.png"})
+	doc, _ := render(t, DeckSlides(d))
+	for id, want := range map[string][]string{
+		"a": {"has-image"},              // an image and a summary
+		"b": {"no-image"},               // type-led
+		"c": {"has-image", "photo-led"}, // little text: full-bleed
+	} {
+		s := doc.Find(`.slide[data-id="` + id + `"]`)
+		for _, c := range want {
+			if !s.HasClass(c) {
+				t.Errorf("slide %s: class %q missing in %q", id, c, s.AttrOr("class", ""))
+			}
+		}
+	}
+	if doc.Find(`.slide[data-id="a"]`).HasClass("photo-led") {
+		t.Errorf("a slide with a long summary is not photo-led")
+	}
+	if doc.Find(".initial").Length() != 0 {
+		t.Errorf("a slide without an image shows the big initial")
+	}
+}
+
+func TestScreenDemoBadge(t *testing.T) {
+	doc, _ := render(t, Screen(ScreenPage{Deck: sampleDeck(), Demo: true}))
+	if doc.Find(".chrome [data-testid=demo-badge]").Length() != 1 {
+		t.Errorf("no demo badge on a screen in demo mode")
+	}
+	doc, _ = render(t, Screen(ScreenPage{Deck: sampleDeck()}))
+	if doc.Find("[data-testid=demo-badge]").Length() != 0 {
+		t.Errorf("a demo badge outside demo mode")
+	}
+}
+
+func TestIndexUnknownUserlistHasNoScreenButton(t *testing.T) {
+	doc, _ := render(t, Index(IndexPage{Userlists: []UserlistLink{
+		{ID: "3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f", Name: "Lobby", Configured: true},
+		{ID: "00000000-0000-4000-8000-000000000000", Unknown: true},
+	}}))
+	cards := doc.Find("[data-testid=userlist]")
+	if cards.Eq(0).Find("[data-testid=screen-link]").Length() != 1 {
+		t.Errorf("a known userlist lost its screen link")
+	}
+	if cards.Eq(1).Find("[data-testid=screen-link]").Length() != 0 || cards.Eq(1).Find("[data-testid=unknown-hint]").Length() != 1 {
+		t.Errorf("a userlist unknown to Spencer offers a screen to open")
+	}
+}

@@ -382,6 +382,9 @@ func TestClusterOfThree(t *testing.T) {
 	if leaders != 1 {
 		t.Errorf("the status page shows %d leaders", leaders)
 	}
+	if _, page := get(t, follower.base+"/admin"); strings.Count(page, `data-testid="admin-instance"`) != 3 || strings.Count(page, `data-testid="screen-instance"`) < 3 {
+		t.Errorf("the status page does not show the instances and where each screen is")
+	}
 
 	// An on-demand userlist read on a follower is polled by the leader, once for all.
 	const onDemand = "5d5d5d5d-0000-4000-8000-000000000001"
