@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 PKGS    := ./...
 
-.PHONY: run build generate check-generated lint test bench fuzz clean
+.PHONY: run build generate check-generated lint test bench fuzz screenshots clean
 
 run:
 	$(GO) run ./cmd/signage -config config.toml
@@ -40,6 +40,10 @@ test: check-generated lint
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./spencerclient/ ./server/
 	$(GO) run ./cmd/signage-bench
+
+# screenshots: refresh testdata/screenshots (the README shows some) from the browser tests.
+screenshots:
+	SIGNAGE_UPDATE_SCREENSHOTS=1 $(GO) test -count=1 -run 'TestBrowserScreenshots|TestBrowserAdminReloadsScreens' ./server/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./spencerclient/

@@ -26,8 +26,15 @@ import (
 // never skip silently: without Chromium they fail, unless SIGNAGE_SKIP_BROWSER=1 says so
 // on purpose (and then `go test -v` shows SKIP).
 
-// screenshotDir is where the screenshots are kept as an artefact (README shows one).
-const screenshotDir = "../testdata/screenshots"
+// screenshotDir is where the screenshots are kept as an artefact (the README shows some):
+// the test run writes them there only when asked (make screenshots), so that `make test`
+// leaves the work tree as it found it; otherwise into a directory of its own.
+func screenshotDir() string {
+	if os.Getenv("SIGNAGE_UPDATE_SCREENSHOTS") == "1" {
+		return "../testdata/screenshots"
+	}
+	return filepath.Join(os.TempDir(), "signage-screenshots")
+}
 
 func chromiumPath(t *testing.T) string {
 	t.Helper()
@@ -165,10 +172,11 @@ func (b *browser) screenshot(t *testing.T, name string) {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+	dir := screenshotDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(screenshotDir, name), buf, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), buf, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
