@@ -19,6 +19,7 @@ type Cluster interface {
 	OnCommand(fn func(news.Command))
 	Announce(ctx context.Context, p news.Presence, ttl time.Duration) error
 	Presences(ctx context.Context, within time.Duration) ([]news.Presence, error)
+	sharedMaps
 }
 
 var _ Cluster = (*news.Redis)(nil)
@@ -75,6 +76,14 @@ func (s *Server) presences() []news.Presence {
 
 // onCommand acts on what another instance asks of this one's screens.
 func (s *Server) onCommand(cmd news.Command) {
+	if cmd.Kind == news.CommandChanged && cmd.Name == announcementsMap {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := s.announcements.load(ctx); err != nil {
+			s.log.Warn("announcements not read", slog.Any("error", err))
+		}
+		return
+	}
 	if cmd.Kind != news.CommandReload || cmd.From == s.cluster.Instance() {
 		return // the sender acted on its own screens already
 	}

@@ -69,7 +69,20 @@ type ScreensConfig struct {
 	SlideSeconds     int              `toml:"slide_seconds"`
 	ReloadHour       int              `toml:"reload_hour"`
 	StaleMarkerAfter Duration         `toml:"stale_marker_after"`
+	QuietHours       []string         `toml:"quiet_hours"` // e.g. ["Mon-Fri 19:00-07:00", "Sat-Sun"]; empty: always on
+	TimeZone         string           `toml:"time_zone"`   // IANA name, e.g. "Europe/Brussels"; empty: the system's
 	Userlists        []UserlistConfig `toml:"userlist"`
+}
+
+// Location is the time zone of the quiet hours (the system's when none is set).
+func (c ScreensConfig) Location() *time.Location {
+	if c.TimeZone == "" {
+		return time.Local
+	}
+	if loc, err := time.LoadLocation(c.TimeZone); err == nil {
+		return loc
+	}
+	return time.Local // validated with the config
 }
 
 // UserlistConfig is one [[screens.userlist]].
@@ -327,6 +340,16 @@ func (c *Config) validate() []string {
 	}
 	if sc.ReloadHour < -1 || sc.ReloadHour > 23 {
 		add("screens.reload_hour: %d is out of range: use 0 to 23, or -1 for never", sc.ReloadHour)
+	}
+	if sc.TimeZone != "" {
+		if _, err := time.LoadLocation(sc.TimeZone); err != nil {
+			add("screens.time_zone: %q is not a time zone like \"Europe/Brussels\"", sc.TimeZone)
+		}
+	}
+	if _, qp := parseQuietHours(sc.QuietHours, time.UTC); len(qp) > 0 {
+		for _, q := range qp {
+			add("%s", q)
+		}
 	}
 	seen := map[string]bool{}
 	for i, ul := range sc.Userlists {

@@ -54,6 +54,11 @@ func (s *Server) routes() *echo.Echo {
 	get("/admin/status.json", s.handleAdminStatus, admin)
 	e.POST("/admin/reload", s.handleAdminReload, admin)
 	e.POST("/admin/fetch", s.handleAdminFetch, admin)
+	get("/admin/announcements", s.handleListAnnouncements, admin)
+	e.POST("/admin/announcements", s.handlePostAnnouncement, admin)
+	e.DELETE("/admin/announcements/:id", s.handleDeleteAnnouncement, admin)
+	// A form cannot send DELETE: the status page's "End" button posts here.
+	e.POST("/admin/announcements/:id/end", s.handleDeleteAnnouncement, admin)
 
 	s.metrics.routes = map[string]bool{}
 	for _, r := range e.Routes() {

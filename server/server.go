@@ -43,6 +43,9 @@ type Options struct {
 	HeartbeatInterval time.Duration
 	// AlertCheckInterval is how often alerts are evaluated (15 s; tests shorten it).
 	AlertCheckInterval time.Duration
+	// Now is the clock of the quiet hours and of the announcements' expiry (time.Now when
+	// nil; tests drive it rather than wait for 19:00).
+	Now func() time.Time
 }
 
 // DemoImagesPath is where demo mode serves the sample news' images from our own origin,
@@ -101,6 +104,12 @@ type Server struct {
 	cluster      Cluster // nil for a single instance
 	started      time.Time
 	stopAnnounce chan struct{}
+
+	now           func() time.Time
+	quiet         quietHours
+	quietNow      atomic.Bool // the quiet hours hold now
+	announcements *announcements
+	stopTick      chan struct{}
 }
 
 // New wires a server from its config and parts; Open starts it.
@@ -125,6 +134,21 @@ func New(cfg Config, opts Options) *Server {
 		heartbeat: 30 * time.Second,
 		cluster:   opts.Cluster,
 		started:   time.Now(),
+		now:       opts.Now,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.quiet, _ = parseQuietHours(cfg.Screens.QuietHours, cfg.Screens.Location()) // validated with the config
+	s.announcements = &announcements{log: s.log, now: s.now, onChange: s.pushAnnouncements}
+	if s.cluster != nil {
+		s.announcements.board = clusterBoard{maps: s.cluster}
+	} else {
+		fb, err := newFileBoard(cfg.Server.DataDir)
+		if err != nil {
+			s.log.Warn("announcements not loaded: starting with none", slog.Any("error", err))
+		}
+		s.announcements.board = fb
 	}
 	s.proxies = newProxies(cfg.Server.TrustedProxies)
 	s.feedIDs = feedIDs{upstream: upstreamIdentity(cfg.Spencer, opts.Demo)}
@@ -238,6 +262,14 @@ func (s *Server) Open(ln net.Listener) {
 		s.stopAnnounce = make(chan struct{})
 		go s.announce(s.stopAnnounce)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if _, err := s.announcements.load(ctx); err != nil {
+		s.log.Warn("announcements not loaded yet", slog.Any("error", err))
+	}
+	cancel()
+	s.quietNow.Store(s.quiet.quiet(s.now()))
+	s.stopTick = make(chan struct{})
+	go s.tick(s.stopTick)
 	go func() {
 		err := s.http.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -259,6 +291,9 @@ func (s *Server) Close(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	if s.stopAnnounce != nil {
 		close(s.stopAnnounce)
+	}
+	if s.stopTick != nil {
+		close(s.stopTick)
 	}
 	if s.alerts != nil {
 		s.alerts.close()

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // screens.time_zone works in images without a zone database (distroless)
 )
 
 func main() {

@@ -1,0 +1,146 @@
+package server_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spencer-signage/signage/server"
+)
+
+// post sends an announcement as a script would.
+func (e *env) post(body string, header ...string) (*http.Response, string) {
+	e.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.base+"/admin/announcements", strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func inAnHour() string { return time.Now().Add(time.Hour).UTC().Format(time.RFC3339) }
+
+// TestAnnouncementsAPI: curl posts, lists and ends announcements; bad input gets 400 naming
+// the field; a browser on another site is refused; other machines need the admin token.
+func TestAnnouncementsAPI(t *testing.T) {
+	e := newEnv(t, time.Minute)
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Fatal("curl not found: install it")
+	}
+	out, err := exec.Command(curl, "-sS", "-w", "\n%{http_code}", "-X", "POST", e.base+"/admin/announcements",
+		"-H", "Content-Type: application/json",
+		"-d", `{"title":"Fire drill","text":"Leave by the nearest exit at 11:00.","severity":"urgent","expires_at":"`+inAnHour()+`"}`).CombinedOutput()
+	if err != nil {
+		t.Fatalf("curl: %v %s", err, out)
+	}
+	trimmed := strings.TrimSpace(string(out))
+	cut := strings.LastIndex(trimmed, "\n")
+	body, code := strings.TrimSpace(trimmed[:cut+1]), trimmed[cut+1:]
+	if code != "201" {
+		t.Fatalf("POST with curl: %s %s", code, body)
+	}
+	var a server.Announcement
+	if err := json.Unmarshal([]byte(body), &a); err != nil || a.ID == "" || a.Severity != "urgent" || a.CreatedBy != "this machine" {
+		t.Fatalf("answer %s (%v)", body, err)
+	}
+	_, list := e.get("/admin/announcements")
+	var all []server.Announcement
+	if json.Unmarshal([]byte(list), &all) != nil || len(all) != 1 || all[0].ID != a.ID {
+		t.Fatalf("list: %s", list)
+	}
+
+	for _, tc := range []struct{ body, field string }{
+		{`{"text":"x","severity":"critical","expires_at":"` + inAnHour() + `"}`, "severity"},
+		{`{"text":"  ","severity":"info","expires_at":"` + inAnHour() + `"}`, "text"},
+		{`{"text":"x","severity":"info","expires_at":"2020-01-01T00:00:00Z"}`, "expires_at"},
+		{`{"text":"x","severity":"info","expires_at":"tomorrow"}`, "expires_at"},
+		{`{"text":"x","severity":"info"}`, "expires_at"},
+		{`{"text":"x","severity":"info","userlists":["lobby"],"expires_at":"` + inAnHour() + `"}`, "userlists[0]"},
+		{`{"text":"x","severity":"info","colour":"red","expires_at":"` + inAnHour() + `"}`, "colour"},
+		{`{"text":"` + strings.Repeat("x", 17<<10) + `","severity":"info","expires_at":"` + inAnHour() + `"}`, "16 KiB"},
+		{`not json`, "JSON"},
+	} {
+		resp, body := e.post(tc.body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, tc.field) {
+			t.Errorf("%.60s: %d %s, want 400 naming %s", tc.body, resp.StatusCode, body, tc.field)
+		}
+	}
+
+	// A page of another site cannot post through the operator's browser.
+	resp, _ := e.post(`{"text":"x","severity":"info","expires_at":"`+inAnHour()+`"}`, "Origin", "https://evil.example.com", "Sec-Fetch-Site", "cross-site")
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site POST: %d, want 403", resp.StatusCode)
+	}
+	// Another machine needs the admin token.
+	req := httptest.NewRequest("POST", "/admin/announcements", strings.NewReader(`{}`))
+	if rec := e.serve(req, "203.0.113.9:4000"); rec.Code != http.StatusForbidden {
+		t.Errorf("from another machine without a token: %d", rec.Code)
+	}
+
+	req, _ = http.NewRequest(http.MethodDelete, e.base+"/admin/announcements/"+a.ID, nil)
+	resp, err = http.DefaultTransport.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE: %v %v", resp, err)
+	}
+	resp, err = http.DefaultTransport.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("DELETE again: %v %v", resp, err)
+	}
+	if _, list := e.get("/admin/announcements"); strings.TrimSpace(list) != "[]" {
+		t.Errorf("after DELETE: %s", list)
+	}
+	logs := e.logs.String()
+	if !strings.Contains(logs, `"msg":"announcement posted"`) || !strings.Contains(logs, `"msg":"announcement ended"`) || !strings.Contains(logs, `"by":"this machine"`) {
+		t.Errorf("posts and ends are not logged with who")
+	}
+}
+
+// TestAnnouncementsWithToken: with an admin token, a script sends it as a bearer token.
+func TestAnnouncementsWithToken(t *testing.T) {
+	const token = "admin-token-for-tests-123"
+	e := newEnv(t, time.Minute, func(c *server.Config) { c.Server.AdminToken = token })
+	body := `{"text":"Canteen closes at 14:00 today.","severity":"info","expires_at":"` + inAnHour() + `"}`
+	if resp, _ := e.post(body); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("without the token: %d", resp.StatusCode)
+	}
+	resp, answer := e.post(body, "Authorization", "Bearer "+token)
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(answer, `"created_by":"admin token"`) {
+		t.Errorf("with the token: %d %s", resp.StatusCode, answer)
+	}
+}
+
+// TestAnnouncementsSurviveRestart: announcements are kept in data_dir, written atomically,
+// and come back after a restart; one that expired meanwhile does not.
+func TestAnnouncementsSurviveRestart(t *testing.T) {
+	e := newEnv(t, time.Minute)
+	resp, _ := e.post(`{"text":"Kept across restarts.","severity":"info","expires_at":"` + inAnHour() + `"}`)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST: %d", resp.StatusCode)
+	}
+	if _, err := os.Stat(filepath.Join(e.cfg.Server.DataDir, "announcements.json")); err != nil {
+		t.Fatalf("not written to data_dir: %v", err)
+	}
+	e.stop()
+	e.start()
+	if _, list := e.get("/admin/announcements"); !strings.Contains(list, "Kept across restarts.") {
+		t.Errorf("after a restart: %s", list)
+	}
+}
