@@ -134,13 +134,26 @@ func (e *env) logger() *slog.Logger {
 // get fetches path and returns the response with its body read.
 func (e *env) get(path string, header ...string) (*http.Response, string) {
 	e.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, e.base+path, nil)
+	return e.request(http.MethodGet, path, "", header...)
+}
+
+// request sends any request (header as name, value pairs) and returns the response with
+// its body read. It asks for the identity encoding unless the test says otherwise: the
+// transport would otherwise ask for gzip and decompress behind our back.
+func (e *env) request(method, path, body string, header ...string) (*http.Response, string) {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.base+path, rd)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	// Ask for the identity encoding unless the test says otherwise: the transport would
-	// otherwise ask for gzip and decompress behind our back.
 	req.Header.Set("Accept-Encoding", "identity")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
