@@ -7,6 +7,9 @@
   if (!body || !list) return;
   const userlist = body.dataset.userlist || "";
   const lang = body.dataset.lang || "";
+  // the CLDR locale the server wrote the dates in: Intl writes them the same way, in the
+  // reader's time zone
+  const locale = body.dataset.locale || document.documentElement.lang || undefined;
   const key = body.dataset.key || "";
   const build = body.dataset.build || "";
   const limit = parseInt(body.dataset.limit, 10) || 0;
@@ -20,7 +23,7 @@
 
   function localizeDates() {
     let fmt;
-    try { fmt = new Intl.DateTimeFormat(lang || document.documentElement.lang || undefined, { day: "numeric", month: "short", year: "numeric" }); } catch (e) { return; }
+    try { fmt = new Intl.DateTimeFormat(locale, { day: "numeric", month: "long", year: "numeric" }); } catch (e) { return; }
     for (const t of list.querySelectorAll("time[datetime]")) {
       const d = new Date(t.getAttribute("datetime"));
       if (!isNaN(d)) t.textContent = fmt.format(d);
