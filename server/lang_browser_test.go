@@ -154,6 +154,22 @@ func TestBrowserScreenSpeaksDutch(t *testing.T) {
 	look("the waiting state")
 	e.fake.SetFault(spencertest.Fault{})
 
+	// Where the screen's time zone puts a publication on another day than UTC's, the
+	// script writes that day, in Dutch still: 09:00 UTC on 28 November is the 27th in
+	// Honolulu.
+	if _, err := chromedp.Call(b.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Pacific/Honolulu"}); err != nil {
+		t.Fatal(err)
+	}
+	open(layoutList, "")
+	if got := eval[string](t, b, `document.querySelector('.slide[data-id=split] time').textContent`); got != "27 november 2026" {
+		t.Errorf("in Honolulu, a publication of 28 November 09:00 UTC is dated %q", got)
+	}
+	b.navigate(t, e.base+"/embed/"+layoutList+"?lang=nl-BE")
+	waitJS(t, b, 10*time.Second, "the widget", `!!window.__signageEmbed`)
+	if got := eval[string](t, b, `document.querySelector('.headline[data-id=split] time').textContent`); !strings.HasPrefix(got, "27 nov") {
+		t.Errorf("in Honolulu, the embed dates a publication of 28 November 09:00 UTC %q", got)
+	}
+
 	t.Logf("%d texts seen, %d English texts of ours looked for", len(seen), len(ourEnglish("nl-BE")))
 	all := strings.Join(seen, "\n")
 	for _, w := range []string{"Vastgepind", "Scan om verder te lezen", "QR-code naar het artikel", "Demo", "Laatst bijgewerkt om",

@@ -38,31 +38,36 @@ func TestScreenLanguage(t *testing.T) {
 		return c != nil && len(c.Items) == 1 && c.Items[0].ID == "c1"
 	})
 	for _, tc := range []struct {
-		lang, htmlLang, locale, pinned, caption, date, title string
+		lang, htmlLang, locale, pinned, caption, date, short, title string
 	}{
-		{"", "en-US", "en", "Pinned", "Scan to read more", "November 21, 2026", "Menu of the week"},
-		{"nl-BE", "nl-BE", "nl-BE", "Vastgepind", "Scan om verder te lezen", "21 november 2026", "Menu van de week"},
-		{"nl_be", "nl-BE", "nl-BE", "Vastgepind", "Scan om verder te lezen", "21 november 2026", "Menu van de week"},
-		{"nl-NL", "nl-NL", "nl", "Vastgepind", "Scan om verder te lezen", "21 november 2026", "Menu of the week"},
-		{"fr-CA", "fr-CA", "fr-CA", "Épinglé", "Scannez pour lire la suite", "21 novembre 2026", "Menu of the week"},
-		{"fr-BE", "fr-BE", "fr-BE", "Épinglé", "Scannez pour lire la suite", "21 novembre 2026", "Menu of the week"},
-		{"de", "de", "de", "Angeheftet", "Zum Weiterlesen scannen", "21. November 2026", "Menu of the week"},
-		{"en-GB", "en-GB", "en-GB", "Pinned", "Scan to read more", "21 November 2026", "Menu of the week"},
-		{"xx", "en", "en", "Pinned", "Scan to read more", "November 21, 2026", "Menu of the week"},
-		{"<script>", "en-US", "en", "Pinned", "Scan to read more", "November 21, 2026", "Menu of the week"},
+		{"", "en-US", "en", "Pinned", "Scan to read more", "November 21, 2026", "Nov 21, 2026", "Menu of the week"},
+		{"nl-BE", "nl-BE", "nl-BE", "Vastgepind", "Scan om verder te lezen", "21 november 2026", "21 nov. 2026", "Menu van de week"},
+		{"nl_be", "nl-BE", "nl-BE", "Vastgepind", "Scan om verder te lezen", "21 november 2026", "21 nov. 2026", "Menu van de week"},
+		{"nl-NL", "nl-NL", "nl", "Vastgepind", "Scan om verder te lezen", "21 november 2026", "21 nov. 2026", "Menu of the week"},
+		{"fr-CA", "fr-CA", "fr-CA", "Épinglé", "Scannez pour lire la suite", "21 novembre 2026", "21 nov. 2026", "Menu of the week"},
+		{"fr-BE", "fr-BE", "fr-BE", "Épinglé", "Scannez pour lire la suite", "21 novembre 2026", "21 nov. 2026", "Menu of the week"},
+		{"de", "de", "de", "Angeheftet", "Zum Weiterlesen scannen", "21. November 2026", "21.11.2026", "Menu of the week"},
+		{"en-GB", "en-GB", "en-GB", "Pinned", "Scan to read more", "21 November 2026", "21 Nov 2026", "Menu of the week"},
+		{"xx", "en", "en", "Pinned", "Scan to read more", "November 21, 2026", "Nov 21, 2026", "Menu of the week"},
+		{"<script>", "en-US", "en", "Pinned", "Scan to read more", "November 21, 2026", "Nov 21, 2026", "Menu of the week"},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			q := ""
 			if tc.lang != "" {
 				q = "?lang=" + url.QueryEscape(tc.lang)
 			}
+			// The screen writes dates in full, the embed in the locale's medium form.
 			check := func(what string, doc *goquery.Document, slide, pinned string) {
 				t.Helper()
 				if got := doc.Find(pinned).First().Text(); got != tc.pinned {
 					t.Errorf("%s: pinned badge %q, want %q", what, got, tc.pinned)
 				}
-				if got := doc.Find(slide + " time").First().Text(); got != tc.date {
-					t.Errorf("%s: date %q, want %q", what, got, tc.date)
+				date := tc.date
+				if slide == "[data-testid=headline]" {
+					date = tc.short
+				}
+				if got := doc.Find(slide + " time").First().Text(); got != date {
+					t.Errorf("%s: date %q, want %q", what, got, date)
 				}
 				if !strings.Contains(doc.Text(), tc.title) {
 					t.Errorf("%s: title %q missing", what, tc.title)
@@ -136,18 +141,18 @@ func TestScreenStatesInTheLanguage(t *testing.T) {
 // TestConfiguredLocale: without ?lang=, a screen speaks spencer.locale; ?lang= still wins.
 func TestConfiguredLocale(t *testing.T) {
 	e := newEnv(t, time.Minute, func(c *server.Config) { c.Spencer.Locale = "nl-BE" })
-	for _, tc := range []struct{ q, htmlLang, date string }{
-		{"", "nl-BE", "20 november 2026"},
-		{"?lang=en-GB", "en-GB", "20 November 2026"},
+	for _, tc := range []struct{ q, htmlLang, date, short string }{
+		{"", "nl-BE", "20 november 2026", "20 nov. 2026"},
+		{"?lang=en-GB", "en-GB", "20 November 2026", "20 Nov 2026"},
 	} {
-		for _, page := range []string{"/screens/", "/embed/"} {
+		for page, date := range map[string]string{"/screens/": tc.date, "/embed/": tc.short} {
 			_, html := e.get(page + lobby + tc.q)
 			doc := parseHTML(t, html)
 			if got := doc.Find("html").AttrOr("lang", ""); got != tc.htmlLang {
 				t.Errorf("%s%s: <html lang=%q>, want %q", page, tc.q, got, tc.htmlLang)
 			}
-			if got := doc.Find("time").First().Text(); got != tc.date {
-				t.Errorf("%s%s: date %q, want %q", page, tc.q, got, tc.date)
+			if got := doc.Find("time").First().Text(); got != date {
+				t.Errorf("%s%s: date %q, want %q", page, tc.q, got, date)
 			}
 		}
 	}

@@ -120,8 +120,10 @@
     fit(deckEl);
   }
 
-  // ---- dates in the screen's language, and in its time zone, which the server does
-  // not know: the server wrote them in the same locale and format ----
+  // ---- dates: the server wrote each one in the screen's locale, as a day in UTC, since
+  // it knows no screen's time zone. Where this screen's puts it on another day, Intl
+  // writes it again, in the same locale and form; elsewhere the server's text stays. ----
+  const utcDay = (d) => d.getDate() === d.getUTCDate() && d.getMonth() === d.getUTCMonth() && d.getFullYear() === d.getUTCFullYear();
   function localizeDates(root) {
     let fmt;
     try {
@@ -131,7 +133,7 @@
     }
     for (const t of root.querySelectorAll("time[datetime]")) {
       const d = new Date(t.getAttribute("datetime"));
-      if (!isNaN(d)) t.textContent = fmt.format(d);
+      if (!isNaN(d) && !utcDay(d)) t.textContent = fmt.format(d);
     }
   }
 

@@ -121,13 +121,20 @@ func (l Locale) format() string {
 	return l.Format
 }
 
-// date is t as the locale writes a date in full: "20 november 2026" in Dutch, "20.
-// November 2026" in German.
-func (l Locale) date(t time.Time) string {
+// date is the day of t as the locale writes it in full: "20 november 2026" in Dutch, "20.
+// November 2026" in German. The server knows no screen's time zone and writes the UTC day;
+// a screen's script writes the day again where its own differs.
+func (l Locale) date(t time.Time) string { return l.translator().FmtDateLong(t.UTC()) }
+
+// shortDate is the day of t in the locale's medium form, for the embed's narrow meta
+// line: "Nov 20, 2026", "20.11.2026".
+func (l Locale) shortDate(t time.Time) string { return l.translator().FmtDateMedium(t.UTC()) }
+
+func (l Locale) translator() locales.Translator {
 	if l.cldr == nil {
-		return formats[0].cldr.FmtDateLong(t)
+		return formats[0].cldr
 	}
-	return l.cldr.FmtDateLong(t)
+	return l.cldr
 }
 
 // fill puts values in for the placeholders of a text: fill("{name} is here", "name",

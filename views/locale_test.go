@@ -60,6 +60,18 @@ func TestDatesInTheLocale(t *testing.T) {
 			t.Errorf("%s: %q, want %q", tag, got, want)
 		}
 	}
+	// The embed's narrow meta line takes the medium form.
+	for tag, want := range map[string]string{"en-US": "Nov 20, 2026", "nl-BE": "20 nov. 2026", "fr-BE": "20 nov. 2026", "de-DE": "20.11.2026"} {
+		if got := LocaleFor(tag).shortDate(d); got != want {
+			t.Errorf("%s, short: %q, want %q", tag, got, want)
+		}
+	}
+	// The server knows no screen's time zone: it writes the day in UTC, whatever zone
+	// the time came in.
+	late := time.Date(2026, 11, 20, 23, 30, 0, 0, time.FixedZone("CET", 3600)) // 22:30 UTC
+	if got := LocaleFor("nl-BE").date(late); got != "20 november 2026" {
+		t.Errorf("a time given in CET: %q", got)
+	}
 }
 
 var placeholder = regexp.MustCompile(`\{[a-z]+\}`)
@@ -130,12 +142,12 @@ func pageTexts(doc *goquery.Document) []string {
 // shows its own words and its dates in its own form, and the page says its language.
 func TestPagesSpeakTheScreensLanguage(t *testing.T) {
 	for _, tc := range []struct {
-		tag, date string
-		words     []string
+		tag, date, short string
+		words            []string
 	}{
-		{"nl-BE", "23 november 2026", []string{"Vastgepind", "Scan om verder te lezen", "Demo", "Laatst bijgewerkt om", "QR-code naar het artikel", "Gebruikerslijst", "voorbeeldnieuws"}},
-		{"fr-BE", "23 novembre 2026", []string{"Épinglé", "Scannez pour lire la suite", "Démo", "Dernière mise à jour à", "Code QR vers l’article", "La liste d’utilisateurs", "actualités d’exemple"}},
-		{"de-DE", "23. November 2026", []string{"Angeheftet", "Zum Weiterlesen scannen", "Demo", "Zuletzt aktualisiert um", "QR-Code zum Artikel", "Die Benutzerliste", "Beispielnachrichten"}},
+		{"nl-BE", "23 november 2026", "23 nov. 2026", []string{"Vastgepind", "Scan om verder te lezen", "Demo", "Laatst bijgewerkt om", "QR-code naar het artikel", "Gebruikerslijst", "voorbeeldnieuws"}},
+		{"fr-BE", "23 novembre 2026", "23 nov. 2026", []string{"Épinglé", "Scannez pour lire la suite", "Démo", "Dernière mise à jour à", "Code QR vers l’article", "La liste d’utilisateurs", "actualités d’exemple"}},
+		{"de-DE", "23. November 2026", "23.11.2026", []string{"Angeheftet", "Zum Weiterlesen scannen", "Demo", "Zuletzt aktualisiert um", "QR-Code zum Artikel", "Die Benutzerliste", "Beispielnachrichten"}},
 	} {
 		t.Run(tc.tag, func(t *testing.T) {
 			l := LocaleFor(tc.tag)
@@ -157,8 +169,8 @@ func TestPagesSpeakTheScreensLanguage(t *testing.T) {
 			if got := doc.Find("html").AttrOr("lang", ""); got != tc.tag {
 				t.Errorf("embed <html lang=%q>", got)
 			}
-			if got := doc.Find("[data-testid=headline] time").First().Text(); got != tc.date {
-				t.Errorf("embed date %q, want %q", got, tc.date)
+			if got := doc.Find("[data-testid=headline] time").First().Text(); got != tc.short {
+				t.Errorf("embed date %q, want %q", got, tc.short)
 			}
 			texts = append(texts, pageTexts(doc)...)
 			for _, state := range []DeckState{DeckEmpty, DeckUnknown, DeckLoading} {
