@@ -183,3 +183,33 @@ func TestBrowserScreenSpeaksDutch(t *testing.T) {
 		t.Errorf("browser error: %s", msg)
 	}
 }
+
+// TestBrowserOfflinePageSpeaksTheLanguage: a screen opened while the server is down, at
+// an address its service worker never kept, says it is waiting in the language its
+// ?lang= asks for.
+func TestBrowserOfflinePageSpeaksTheLanguage(t *testing.T) {
+	b := newBrowser(t, 1280, 720)
+	e := newEnv(t, time.Minute)
+	b.navigate(t, e.base+"/screens/"+lobby+"?lang=nl-BE")
+	waitJS(t, b, 15*time.Second, "the service worker", `!!(navigator.serviceWorker && navigator.serviceWorker.controller)`)
+	e.stop()
+	for _, tc := range []struct{ lang, want string }{
+		{"nl-BE", "Wachten op de signage-server… deze pagina probeert het vanzelf opnieuw."},
+		{"fr-CA", "En attente du serveur d’affichage… cette page réessaie d’elle-même."},
+		{"xx", "Waiting for the signage server… this page retries by itself."},
+	} {
+		b.navigate(t, e.base+"/screens/"+canteen+"?lang="+tc.lang)
+		waitJS(t, b, 10*time.Second, "the offline page", `!document.getElementById('deck') && !!document.querySelector('p')`)
+		if got := eval[string](t, b, `document.body.innerText.trim()`); got != tc.want {
+			t.Errorf("?lang=%s: the offline page says %q, want %q", tc.lang, got, tc.want)
+		}
+	}
+	for _, msg := range b.consoleErrors() {
+		// While the server is down the browser logs the refused connections; they are the
+		// point of the test.
+		if strings.Contains(msg, "ERR_CONNECTION_REFUSED") || strings.Contains(msg, "WebSocket") || strings.Contains(msg, "Failed to fetch") {
+			continue
+		}
+		t.Errorf("browser error: %s", msg)
+	}
+}

@@ -379,8 +379,8 @@ func Screen(p ScreenPage) templ.Component {
 }
 
 // DeckSlides is the content of a deck: the slides, or the message of its state. The server
-// renders it once per change and sends the same bytes to every screen, so it depends on
-// nothing of one screen.
+// renders it once per change and language and sends the same bytes to every screen that
+// speaks it, so it depends on nothing of one screen but its language.
 func DeckSlides(d Deck) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
