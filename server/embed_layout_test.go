@@ -94,6 +94,9 @@ func TestBrowserEmbedFits(t *testing.T) {
 					t.Errorf("de-DE: %q is not shown in %q", w, r.Text)
 				}
 			}
+			if eval[bool](t, b, `(() => { const d = document.querySelector('.embed-demo'); return d.scrollWidth > d.clientWidth })()`) {
+				t.Errorf("de-DE: the demo note is cut short")
+			}
 			if dir := os.Getenv("SIGNAGE_LAYOUT_SHOTS"); dir != "" {
 				b.screenshotTo(t, filepath.Join(dir, fmt.Sprintf("embed-%dx%d-de-DE.png", vp.w, vp.h)))
 			}

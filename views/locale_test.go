@@ -146,7 +146,7 @@ func TestPagesSpeakTheScreensLanguage(t *testing.T) {
 		words            []string
 	}{
 		{"nl-BE", "23 november 2026", "23 nov. 2026", []string{"Vastgepind", "Scan om verder te lezen", "Demo", "Laatst bijgewerkt om", "QR-code naar het artikel", "Gebruikerslijst", "voorbeeldnieuws"}},
-		{"fr-BE", "23 novembre 2026", "23 nov. 2026", []string{"Épinglé", "Scannez pour lire la suite", "Démo", "Dernière mise à jour à", "Code QR vers l’article", "La liste d’utilisateurs", "actualités d’exemple"}},
+		{"fr-BE", "23 novembre 2026", "23 nov. 2026", []string{"Épinglé", "Scannez pour lire la suite", "Démo", "Dernière mise à jour à", "Code QR vers l’article", "La liste d’utilisateurs", "actualités fictives"}},
 		{"de-DE", "23. November 2026", "23.11.2026", []string{"Angeheftet", "Zum Weiterlesen scannen", "Demo", "Zuletzt aktualisiert um", "QR-Code zum Artikel", "Die Benutzerliste", "Beispielnachrichten"}},
 	} {
 		t.Run(tc.tag, func(t *testing.T) {

@@ -47,7 +47,7 @@ var english = Texts{
 var dutch = Texts{
 	News:              "Nieuws",
 	Demo:              "Demo",
-	DemoNote:          "voorbeeldnieuws, niet dat van uw organisatie",
+	DemoNote:          "voorbeeldnieuws, niet uw eigen nieuws",
 	LastUpdated:       "Laatst bijgewerkt om {time}",
 	Pinned:            "Vastgepind",
 	ScanToRead:        "Scan om verder te lezen",
@@ -68,7 +68,7 @@ var dutch = Texts{
 var french = Texts{
 	News:              "Actualités",
 	Demo:              "Démo",
-	DemoNote:          "actualités d’exemple, pas celles de votre organisation",
+	DemoNote:          "actualités fictives, pas les vôtres",
 	LastUpdated:       "Dernière mise à jour à {time}",
 	Pinned:            "Épinglé",
 	ScanToRead:        "Scannez pour lire la suite",
@@ -88,7 +88,7 @@ var french = Texts{
 var german = Texts{
 	News:              "Aktuelles",
 	Demo:              "Demo",
-	DemoNote:          "Beispielnachrichten, nicht die Ihrer Organisation",
+	DemoNote:          "Beispielnachrichten, nicht Ihre eigenen",
 	LastUpdated:       "Zuletzt aktualisiert um {time}",
 	Pinned:            "Angeheftet",
 	ScanToRead:        "Zum Weiterlesen scannen",
