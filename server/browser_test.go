@@ -263,9 +263,9 @@ func TestBrowserStates(t *testing.T) {
 
 // TestBrowserScreenshots keeps what the demo looks like on a 720p panel, a 4K panel and a
 // portrait stele, dark and light: a slide with an image and a QR code, a photo-led slide,
-// a type-led slide and the state of a userlist Spencer does not know. The layout rules
-// themselves are TestBrowserLayout's; these are for people to look at (the README shows
-// some).
+// a type-led slide and the state of a userlist Spencer does not know; and, dark, a Dutch
+// screen (?lang=nl-BE) on the 720p panel and the stele. The layout rules themselves are
+// TestBrowserLayout's; these are for people to look at (the README shows some).
 func TestBrowserScreenshots(t *testing.T) {
 	e := newEnv(t, time.Minute)
 	e.fake.LoadDemo(time.Hour, "")
@@ -296,13 +296,18 @@ func TestBrowserScreenshots(t *testing.T) {
 					name, userlist string
 					slide          int
 					class          string
+					lang           string
 				}{
-					{"screen", lobby, 1, "has-image"},
-					{"photo", lobby, 2, "photo-led"},
-					{"text", canteen, 2, "no-image"},
-					{"state-unknown", unknown, -1, "state-unknown"},
+					{"screen", lobby, 1, "has-image", ""},
+					{"photo", lobby, 2, "photo-led", ""},
+					{"text", canteen, 2, "no-image", ""},
+					{"state-unknown", unknown, -1, "state-unknown", ""},
+					{"screen-nl", canteen, 0, "has-image", "nl-BE"},
 				} {
-					b.navigate(t, e.base+"/screens/"+shot.userlist+"?clock=1&interval=600&theme="+theme)
+					if shot.lang != "" && (vp.w == 3840 || theme != "dark") {
+						continue
+					}
+					b.navigate(t, e.base+"/screens/"+shot.userlist+"?clock=1&interval=600&theme="+theme+"&lang="+shot.lang)
 					waitJS(t, b, 15*time.Second, "the page", `!!window.__signage && document.getElementById('clock').textContent !== ''`)
 					if shot.slide >= 0 {
 						eval[bool](t, b, fmt.Sprintf(`(window.__signage.show(%d), true)`, shot.slide))

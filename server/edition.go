@@ -28,13 +28,26 @@ type Edition struct {
 	modifiedHeader []string      // Content.Modified as a Last-Modified value
 }
 
-// renderedDeck holds the screen and embed fragments of one version, in the default locale
-// and, lazily, in the others asked for.
+// renderedDeck holds the screen and embed fragments of one version: in the configured
+// locale and, rendered on first use, in each other language screens ask for, every
+// rendering shared by all the screens that speak it.
 type renderedDeck struct {
-	def *langDeck // the default locale
+	def *langDeck // the configured locale
 
-	mu    sync.Mutex
-	langs map[string]*langDeck
+	mu       sync.Mutex
+	rendered map[deckLang]*langDeck
+	// byLocale remembers which rendering a screen's locale gets, so that a broadcast to
+	// many screens matches each locale once.
+	byLocale map[string]*langDeck
+}
+
+// deckLang is what makes two renderings of one version differ: the locale the words we
+// add and the dates are written in, and the translation the publications are shown in (""
+// for the configured locale's text). Many locales share one: nl-BE and nl-NL differ only
+// when a publication is translated into one of them.
+type deckLang struct {
+	format  string
+	content string
 }
 
 type langDeck struct {
@@ -43,8 +56,13 @@ type langDeck struct {
 	deckMsg   *websocket.PreparedMessage
 }
 
-// maxLangs bounds the locales rendered per version; others get the default locale.
-const maxLangs = 8
+// maxLangs bounds the renderings per version, and maxLocales the locales remembered;
+// past them a screen gets the configured locale. Locales that render alike share one
+// rendering, so only screens asking for many translations of one userlist come near.
+const (
+	maxLangs   = 8
+	maxLocales = 64
+)
 
 var langPattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$`)
 
@@ -130,23 +148,24 @@ func (e *Edition) lastModified() []string { return e.modifiedHeader }
 // deckState is the content's state for the views.
 func (e *Edition) deckState() views.DeckState { return views.DeckState(e.State) }
 
-// viewHeader is the view model of e without its slides.
+// viewHeader is the view model of e without its slides, for a screen in locale lang (""
+// for the configured one).
 func (e *Edition) viewHeader(lang string) views.Deck {
-	d := views.Deck{
+	if lang == "" {
+		lang = e.Locale
+	}
+	return views.Deck{
 		UserListID: e.Userlist,
 		Name:       e.Name,
 		Version:    e.Version,
 		State:      e.deckState(),
 		FetchedAt:  e.FetchedAt,
-		Lang:       e.Locale,
+		Locale:     views.LocaleFor(lang),
 	}
-	if lang != "" {
-		d.Lang = lang
-	}
-	return d
 }
 
-// viewDeck is the view model of e in locale lang ("" for the default).
+// viewDeck is the view model of e for a screen in locale lang ("" for the configured one):
+// our words in its language, each publication in its translation when it has one.
 func (e *Edition) viewDeck(lang string) views.Deck {
 	d := e.viewHeader(lang)
 	for _, it := range e.Items {
@@ -155,6 +174,7 @@ func (e *Edition) viewDeck(lang string) views.Deck {
 		}
 		s := views.Slide{
 			ID:        it.ID,
+			Lang:      it.Locale,
 			Title:     it.Title,
 			Summary:   it.Excerpt(320),
 			BodyHTML:  it.BodyHTML,
@@ -177,7 +197,11 @@ func renderDeck(e *Edition) (*renderedDeck, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &renderedDeck{def: ld, langs: map[string]*langDeck{}}, nil
+	return &renderedDeck{
+		def:      ld,
+		rendered: map[deckLang]*langDeck{e.deckLang(e.Locale): ld},
+		byLocale: map[string]*langDeck{e.Locale: ld},
+	}, nil
 }
 
 func renderLang(e *Edition, lang string) (*langDeck, error) {
@@ -200,27 +224,43 @@ func renderLang(e *Edition, lang string) (*langDeck, error) {
 	return &langDeck{deckHTML: deck.Bytes(), embedHTML: embed.Bytes(), deckMsg: pm}, nil
 }
 
-// forLang returns the deck in lang, rendering and keeping it on first use. An unknown or
-// malformed lang, or one past the limit, gets the default locale.
+// forLang returns the deck for a screen in locale lang, rendering and keeping it on first
+// use. A malformed lang, or one past the limits, gets the configured locale.
 func (e *Edition) forLang(lang string) *langDeck {
 	def := e.deck.def
-	if lang == "" || lang == e.Locale || !langPattern.MatchString(lang) || !e.hasLang(lang) {
+	if lang == "" || lang == e.Locale || !langPattern.MatchString(lang) {
 		return def
 	}
 	e.deck.mu.Lock()
 	defer e.deck.mu.Unlock()
-	if ld, ok := e.deck.langs[lang]; ok {
+	if ld, ok := e.deck.byLocale[lang]; ok {
 		return ld
 	}
-	if len(e.deck.langs) >= maxLangs {
-		return def
+	key := e.deckLang(lang)
+	ld, ok := e.deck.rendered[key]
+	if !ok {
+		if len(e.deck.rendered) >= maxLangs {
+			return def
+		}
+		var err error
+		if ld, err = renderLang(e, lang); err != nil {
+			return def
+		}
+		e.deck.rendered[key] = ld
 	}
-	ld, err := renderLang(e, lang)
-	if err != nil {
-		return def
+	if len(e.deck.byLocale) < maxLocales {
+		e.deck.byLocale[lang] = ld
 	}
-	e.deck.langs[lang] = ld
 	return ld
+}
+
+// deckLang is what the deck for a screen in locale lang is rendered in.
+func (e *Edition) deckLang(lang string) deckLang {
+	k := deckLang{format: views.LocaleFor(lang).Format}
+	if lang != e.Locale && localeOf(lang) != localeOf(e.Locale) && e.hasLang(lang) {
+		k.content = lang
+	}
+	return k
 }
 
 func (e *Edition) hasLang(lang string) bool {

@@ -78,9 +78,31 @@ func TestBrowserEmbedFits(t *testing.T) {
 					t.Errorf("%s: no demo badge in demo mode", theme)
 				}
 			}
+			// German, the longest of our languages, in the same room: a badge and a date
+			// longer than the English ones.
+			b.navigate(t, e.base+"/embed/"+layoutList+"?lang=de-DE")
+			waitJS(t, b, 10*time.Second, "the German widget", `!!window.__signageEmbed && document.querySelectorAll('.headline').length === 5`)
+			r := embedFit(t, b)
+			for _, p := range r.Problems {
+				t.Errorf("de-DE: %s", p)
+			}
+			if r.Whole < vp.minWhole {
+				t.Errorf("de-DE: %d whole cards, want at least %d", r.Whole, vp.minWhole)
+			}
+			for _, w := range []string{"Angeheftet", "28.11.2026", "Beispielnachrichten"} {
+				if !strings.Contains(strings.ReplaceAll(r.Text, "ANGEHEFTET", "Angeheftet"), w) {
+					t.Errorf("de-DE: %q is not shown in %q", w, r.Text)
+				}
+			}
+			if eval[bool](t, b, `(() => { const d = document.querySelector('.embed-demo'); return d.scrollWidth > d.clientWidth })()`) {
+				t.Errorf("de-DE: the demo note is cut short")
+			}
+			if dir := os.Getenv("SIGNAGE_LAYOUT_SHOTS"); dir != "" {
+				b.screenshotTo(t, filepath.Join(dir, fmt.Sprintf("embed-%dx%d-de-DE.png", vp.w, vp.h)))
+			}
 			b.navigate(t, e.base+"/embed/"+unknown)
 			waitJS(t, b, 10*time.Second, "the unknown state", `!!document.querySelector('[data-testid=state-unknown]')`)
-			r := embedFit(t, b)
+			r = embedFit(t, b)
 			for _, p := range r.Problems {
 				t.Errorf("unknown: %s", p)
 			}

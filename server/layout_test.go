@@ -82,15 +82,16 @@ func newLayoutEnv(t *testing.T, mod ...func(*server.Config)) *env {
 	return e
 }
 
-// stateDecks are the states a screen can show instead of slides, rendered by the
+// stateDecks are the states a screen in lang can show instead of slides, rendered by the
 // component the server renders them with.
-func stateDecks(t *testing.T) map[string]string {
+func stateDecks(t *testing.T, lang string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
+	l := views.LocaleFor(lang)
 	for _, d := range []views.Deck{
-		{UserListID: layoutList, Name: "Head office lobby", State: views.DeckEmpty},
-		{UserListID: layoutList, Name: "Head office lobby", State: views.DeckUnknown},
-		{UserListID: layoutList, Name: "Head office lobby", State: views.DeckLoading},
+		{UserListID: layoutList, Name: "Head office lobby", State: views.DeckEmpty, Locale: l},
+		{UserListID: layoutList, Name: "Head office lobby", State: views.DeckUnknown, Locale: l},
+		{UserListID: layoutList, Name: "Head office lobby", State: views.DeckLoading, Locale: l},
 	} {
 		var buf bytes.Buffer
 		if err := views.DeckSlides(d).Render(context.Background(), &buf); err != nil {
@@ -120,66 +121,93 @@ type transitionReport struct {
 
 func TestBrowserLayout(t *testing.T) {
 	e := newLayoutEnv(t)
-	states := stateDecks(t)
-	shots := os.Getenv("SIGNAGE_LAYOUT_SHOTS") // a directory: keep a screenshot of every frame audited
 	var minText, minContrast = 100.0, 100.0
 	for _, vp := range layoutViewports {
 		t.Run(fmt.Sprintf("%dx%d", vp.w, vp.h), func(t *testing.T) {
-			b := newBrowser(t, vp.w, vp.h)
-			for _, theme := range []string{"dark", "light"} {
-				b.navigate(t, e.base+"/screens/"+layoutList+"?clock=1&interval=600&theme="+theme)
-				waitJS(t, b, 15*time.Second, "the slides' images", `!!window.__signage && window.__signage.slideCount() === 5 &&
-					Array.from(document.querySelectorAll('.slide img')).every(i => i.complete && i.naturalWidth > 0) &&
-					document.getElementById('clock').textContent !== ''`)
-				installAudit(t, b)
-				audit := func(what string) {
-					t.Helper()
-					r := runAudit(t, b)
-					for _, p := range r.Problems {
-						t.Errorf("%s %s: %s", theme, what, p)
-					}
-					if r.Texts == 0 {
-						t.Errorf("%s %s: no text found to audit", theme, what)
-					}
-					minText, minContrast = min(minText, r.MinTextPct), min(minContrast, r.MinContrast)
-					t.Logf("%s %s: smallest text %.2f %%, lowest small-text contrast %.2f:1, titles %v %%, QR %v %%", theme, what, r.MinTextPct, r.MinContrast, r.TitlePcts, r.QRPcts)
-					if shots != "" {
-						b.screenshotTo(t, filepath.Join(shots, fmt.Sprintf("%dx%d-%s-%s.png", vp.w, vp.h, theme, strings.ReplaceAll(what, " ", "-"))))
-					}
-				}
-				// In the light theme the slides are walked with the stale marker showing:
-				// the chrome is then at its widest, and must still keep clear of every layout.
-				stale := ""
-				if theme == "light" {
-					eval[bool](t, b, `(window.__signage.status(true, '2026-11-28T07:00:00Z'), true)`)
-					waitJS(t, b, 5*time.Second, "the stale marker", `!document.getElementById('stale-marker').hidden`)
-					stale = " stale"
-				}
-				for i := range 5 {
-					if i > 0 {
-						tr := runTransition(t, b, i)
-						for _, p := range tr.Problems {
-							t.Errorf("%s transition to slide %d: %s", theme, i, p)
-						}
-						if tr.Index != i || tr.Frames < 3 {
-							t.Errorf("%s transition to slide %d: at slide %d after %d frames", theme, i, tr.Index, tr.Frames)
-						}
-					}
-					audit(fmt.Sprintf("slide %d%s", i, stale))
-				}
-				for _, st := range []string{"empty", "unknown", "loading"} {
-					html, _ := json.Marshal(states[st])
-					eval[bool](t, b, fmt.Sprintf(`(window.__signage.deck(%s), true)`, html))
-					waitJS(t, b, 5*time.Second, "the "+st+" state", fmt.Sprintf(`(() => { const s = document.querySelector('[data-testid=state-%s]'); return !!s && getComputedStyle(s.querySelector('p')).opacity === '1' })()`, st))
-					audit("state " + st)
-				}
-				for _, msg := range b.consoleErrors() {
-					t.Errorf("browser error: %s", msg)
-				}
-			}
+			text, contrast := walkLayout(t, e, vp.w, vp.h, "", "dark", "light")
+			minText, minContrast = min(minText, text), min(minContrast, contrast)
 		})
 	}
 	t.Logf("over every viewport: smallest text %.2f %% of the shorter side, lowest small-text contrast %.2f:1", minText, minContrast)
+}
+
+// TestBrowserLayoutInGerman holds a German screen, whose words are the longest of the
+// languages we speak, to the same rules on the smallest panels and the stele, with the
+// chrome at its widest (the stale marker showing).
+func TestBrowserLayoutInGerman(t *testing.T) {
+	e := newLayoutEnv(t)
+	for _, vp := range []struct{ w, h int }{{1280, 720}, {1024, 600}, {1080, 1920}} {
+		t.Run(fmt.Sprintf("%dx%d", vp.w, vp.h), func(t *testing.T) {
+			walkLayout(t, e, vp.w, vp.h, "de-DE", "light")
+		})
+	}
+}
+
+// walkLayout audits every slide, every transition and every state of the layout userlist
+// on a w×h panel in each theme, for a screen in lang ("" for the configured locale), and
+// returns the smallest text and the lowest contrast it found. In the light theme the
+// slides are walked with the stale marker showing.
+func walkLayout(t *testing.T, e *env, w, h int, lang string, themes ...string) (minText, minContrast float64) {
+	t.Helper()
+	minText, minContrast = 100, 100
+	states := stateDecks(t, lang)
+	shots := os.Getenv("SIGNAGE_LAYOUT_SHOTS") // a directory: keep a screenshot of every frame audited
+	b := newBrowser(t, w, h)
+	for _, theme := range themes {
+		b.navigate(t, e.base+"/screens/"+layoutList+"?clock=1&interval=600&theme="+theme+"&lang="+lang)
+		waitJS(t, b, 15*time.Second, "the slides' images", `!!window.__signage && window.__signage.slideCount() === 5 &&
+			Array.from(document.querySelectorAll('.slide img')).every(i => i.complete && i.naturalWidth > 0) &&
+			document.getElementById('clock').textContent !== ''`)
+		installAudit(t, b)
+		audit := func(what string) {
+			t.Helper()
+			r := runAudit(t, b)
+			for _, p := range r.Problems {
+				t.Errorf("%s %s: %s", theme, what, p)
+			}
+			if r.Texts == 0 {
+				t.Errorf("%s %s: no text found to audit", theme, what)
+			}
+			minText, minContrast = min(minText, r.MinTextPct), min(minContrast, r.MinContrast)
+			t.Logf("%s %s: smallest text %.2f %%, lowest small-text contrast %.2f:1, titles %v %%, QR %v %%", theme, what, r.MinTextPct, r.MinContrast, r.TitlePcts, r.QRPcts)
+			if shots != "" {
+				panel := fmt.Sprintf("%dx%d", w, h)
+				if lang != "" {
+					panel += "-" + lang
+				}
+				b.screenshotTo(t, filepath.Join(shots, fmt.Sprintf("%s-%s-%s.png", panel, theme, strings.ReplaceAll(what, " ", "-"))))
+			}
+		}
+		// The chrome at its widest must still keep clear of every layout.
+		stale := ""
+		if theme == "light" {
+			eval[bool](t, b, `(window.__signage.status(true, '2026-11-28T07:00:00Z'), true)`)
+			waitJS(t, b, 5*time.Second, "the stale marker", `!document.getElementById('stale-marker').hidden`)
+			stale = " stale"
+		}
+		for i := range 5 {
+			if i > 0 {
+				tr := runTransition(t, b, i)
+				for _, p := range tr.Problems {
+					t.Errorf("%s transition to slide %d: %s", theme, i, p)
+				}
+				if tr.Index != i || tr.Frames < 3 {
+					t.Errorf("%s transition to slide %d: at slide %d after %d frames", theme, i, tr.Index, tr.Frames)
+				}
+			}
+			audit(fmt.Sprintf("slide %d%s", i, stale))
+		}
+		for _, st := range []string{"empty", "unknown", "loading"} {
+			html, _ := json.Marshal(states[st])
+			eval[bool](t, b, fmt.Sprintf(`(window.__signage.deck(%s), true)`, html))
+			waitJS(t, b, 5*time.Second, "the "+st+" state", fmt.Sprintf(`(() => { const s = document.querySelector('[data-testid=state-%s]'); return !!s && getComputedStyle(s.querySelector('p')).opacity === '1' })()`, st))
+			audit("state " + st)
+		}
+		for _, msg := range b.consoleErrors() {
+			t.Errorf("browser error: %s", msg)
+		}
+	}
+	return minText, minContrast
 }
 
 // installAudit defines window.__audit and window.__transition in the page.

@@ -14,6 +14,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
+	"golang.org/x/text/language"
 
 	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/views"
@@ -59,8 +60,10 @@ func (s *Server) content(ctx context.Context, ul *news.Userlist) *Edition {
 	return s.edition(ul.Content())
 }
 
-// pageOptions reads the query parameters of the screen and embed pages (SPEC 6). A value
-// out of range falls back to the default rather than failing a kiosk's page.
+// pageOptions reads the query parameters of the screen and embed pages. A value out of
+// range falls back to the default rather than failing a kiosk's page. The screen's locale
+// is ?lang=, else spencer.locale: it picks the publications' translation, and the
+// language of our own words and dates (views.LocaleFor matches it to one we speak).
 func (s *Server) pageOptions(c echo.Context) views.Options {
 	q := c.Request().URL.Query()
 	o := views.Options{
@@ -76,8 +79,8 @@ func (s *Server) pageOptions(c echo.Context) views.Options {
 	if n, err := strconv.Atoi(q.Get("interval")); err == nil && n >= 3 && n <= 3600 {
 		o.Interval = n
 	}
-	if l := q.Get("lang"); langPattern.MatchString(l) {
-		o.Lang = l
+	if o.Lang = localeOf(q.Get("lang")); o.Lang == "" {
+		o.Lang = localeOf(s.cfg.Spencer.Locale)
 	}
 	o.QR = q.Get("qr") != "0"
 	o.Clock = q.Get("clock") == "1"
@@ -103,7 +106,7 @@ func (s *Server) handleScreen(c echo.Context) error {
 		page.DeckHTML = string(ct.DeckHTML(opts.Lang))
 		page.Stale, page.StaleSince = ct.Stale, ct.StaleSince
 	} else {
-		page.Deck = views.Deck{UserListID: ul.ID, Name: ul.Name, State: views.DeckLoading, Lang: s.cfg.Spencer.Locale}
+		page.Deck = views.Deck{UserListID: ul.ID, Name: ul.Name, State: views.DeckLoading, Locale: views.LocaleFor(opts.Lang)}
 	}
 	return s.render(c, views.Screen(page))
 }
@@ -119,7 +122,7 @@ func (s *Server) handleEmbed(c echo.Context) error {
 		page.Deck = ct.viewHeader(opts.Lang)
 		page.ListHTML = string(ct.EmbedHTML(opts.Lang))
 	} else {
-		page.Deck = views.Deck{UserListID: ul.ID, Name: ul.Name, State: views.DeckLoading, Lang: s.cfg.Spencer.Locale}
+		page.Deck = views.Deck{UserListID: ul.ID, Name: ul.Name, State: views.DeckLoading, Locale: views.LocaleFor(opts.Lang)}
 	}
 	return s.render(c, views.Embed(page))
 }
@@ -229,6 +232,19 @@ func (s *Server) render(c echo.Context, page templ.Component) error {
 	}
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+}
+
+// localeOf is s as a locale in its canonical spelling (nl_be → nl-BE), or "" when s is
+// not one.
+func localeOf(s string) string {
+	s = strings.ReplaceAll(s, "_", "-")
+	if !langPattern.MatchString(s) {
+		return ""
+	}
+	if t, err := language.Parse(s); err == nil {
+		return t.String()
+	}
+	return s // well-formed, but unknown to x/text (xx): kept as asked, spoken in English
 }
 
 func truncate(s string, n int) string {

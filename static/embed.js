@@ -7,6 +7,8 @@
   if (!body || !list) return;
   const userlist = body.dataset.userlist || "";
   const lang = body.dataset.lang || "";
+  // the CLDR locale the server wrote the dates in
+  const locale = body.dataset.locale || document.documentElement.lang || undefined;
   const key = body.dataset.key || "";
   const build = body.dataset.build || "";
   const limit = parseInt(body.dataset.limit, 10) || 0;
@@ -18,12 +20,15 @@
     list.querySelectorAll(".headline").forEach((li, i) => { li.hidden = i >= limit; });
   }
 
+  // The server wrote each date as a day in UTC; where the reader's time zone puts it on
+  // another day, Intl writes it again in the same locale and form.
+  const utcDay = (d) => d.getDate() === d.getUTCDate() && d.getMonth() === d.getUTCMonth() && d.getFullYear() === d.getUTCFullYear();
   function localizeDates() {
     let fmt;
-    try { fmt = new Intl.DateTimeFormat(lang || document.documentElement.lang || undefined, { day: "numeric", month: "short", year: "numeric" }); } catch (e) { return; }
+    try { fmt = new Intl.DateTimeFormat(locale, { dateStyle: "medium" }); } catch (e) { return; }
     for (const t of list.querySelectorAll("time[datetime]")) {
       const d = new Date(t.getAttribute("datetime"));
-      if (!isNaN(d)) t.textContent = fmt.format(d);
+      if (!isNaN(d) && !utcDay(d)) t.textContent = fmt.format(d);
     }
   }
 

@@ -13,6 +13,9 @@
     build: body.dataset.build || "",
     interval: Math.max(3, parseInt(body.dataset.interval, 10) || 12) * 1000,
     lang: body.dataset.lang || "",
+    // locale is the CLDR locale the server wrote the dates in: Intl writes in the same one,
+    // so that what the script writes matches what the page showed before it ran.
+    locale: body.dataset.locale || document.documentElement.lang || undefined,
     key: body.dataset.key || "",
     clock: body.dataset.clock === "1",
     quietHour: parseInt(body.dataset.quietHour, 10),
@@ -117,17 +120,20 @@
     fit(deckEl);
   }
 
-  // ---- dates in the screen's language ----
+  // ---- dates: the server wrote each one in the screen's locale, as a day in UTC, since
+  // it knows no screen's time zone. Where this screen's puts it on another day, Intl
+  // writes it again, in the same locale and form; elsewhere the server's text stays. ----
+  const utcDay = (d) => d.getDate() === d.getUTCDate() && d.getMonth() === d.getUTCMonth() && d.getFullYear() === d.getUTCFullYear();
   function localizeDates(root) {
     let fmt;
     try {
-      fmt = new Intl.DateTimeFormat(cfg.lang || document.documentElement.lang || undefined, { day: "numeric", month: "long", year: "numeric" });
+      fmt = new Intl.DateTimeFormat(cfg.locale, { day: "numeric", month: "long", year: "numeric" });
     } catch (e) {
       return;
     }
     for (const t of root.querySelectorAll("time[datetime]")) {
       const d = new Date(t.getAttribute("datetime"));
-      if (!isNaN(d)) t.textContent = fmt.format(d);
+      if (!isNaN(d) && !utcDay(d)) t.textContent = fmt.format(d);
     }
   }
 
@@ -238,7 +244,7 @@
     const show = from > 0 && Date.now() - from > STALE_MARKER_AFTER;
     if (show) {
       const t = document.getElementById("stale-time");
-      if (t) t.textContent = new Date(from).toLocaleTimeString(cfg.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+      if (t) t.textContent = timeOfDay(new Date(from));
     }
     if (marker.hidden !== !show) {
       marker.hidden = !show;
@@ -373,11 +379,19 @@
   }
 
   // ---- clock and burn-in care ----
+  // timeOfDay is a time as the screen's locale writes it: 24-hour where the locale is
+  // (nl, fr, de), which is Intl's own choice.
+  function timeOfDay(d) {
+    try {
+      return d.toLocaleTimeString(cfg.locale, { hour: "2-digit", minute: "2-digit" });
+    } catch (e) {
+      return d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+    }
+  }
+
   function tickClock() {
     const el = document.getElementById("clock");
-    if (el && cfg.clock) {
-      el.textContent = new Date().toLocaleTimeString(cfg.lang || undefined, { hour: "2-digit", minute: "2-digit" });
-    }
+    if (el && cfg.clock) el.textContent = timeOfDay(new Date());
   }
 
   let shiftStep = 0;

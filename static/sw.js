@@ -6,10 +6,26 @@ const CACHE = "signage-v1";
 self.addEventListener("install", (event) => { event.waitUntil(self.skipWaiting()); });
 self.addEventListener("activate", (event) => { event.waitUntil(self.clients.claim()); });
 
-const OFFLINE = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="refresh" content="15"><title>Reconnecting…</title></head>
+// offlineTexts are the words of the page shown for a screen opened while the server is
+// down and never kept here, in the languages the server's pages speak: the one its ?lang=
+// asks for (by its language alone: nl-BE is nl), else English. Without ?lang= the worker
+// cannot know the configured locale, and English it is.
+const offlineTexts = {
+  en: ["Reconnecting…", "Waiting for the signage server… this page retries by itself."],
+  nl: ["Opnieuw verbinden…", "Wachten op de signage-server… deze pagina probeert het vanzelf opnieuw."],
+  fr: ["Reconnexion…", "En attente du serveur d’affichage… cette page réessaie d’elle-même."],
+  de: ["Verbindung wird hergestellt…", "Warten auf den Signage-Server… diese Seite versucht es von selbst erneut."],
+};
+
+function offlinePage(url) {
+  const lang = (url.searchParams.get("lang") || "").toLowerCase().split(/[-_]/)[0];
+  const code = Object.hasOwn(offlineTexts, lang) ? lang : "en";
+  const [title, text] = offlineTexts[code];
+  return `<!DOCTYPE html><html lang="${code}"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="15"><title>${title}</title></head>
 <body style="margin:0;height:100vh;display:grid;place-items:center;background:#0b1020;color:#aab3cf;font:3vh sans-serif">
-<p>Waiting for the signage server… this page retries by itself.</p></body></html>`;
+<p>${text}</p></body></html>`;
+}
 
 async function networkFirst(request, fallback) {
   const cache = await caches.open(CACHE);
@@ -42,7 +58,7 @@ self.addEventListener("fetch", (event) => {
   const p = url.pathname;
   if (p.startsWith("/api/") || p.startsWith("/admin") || p.endsWith("/ws")) return;
   if (req.mode === "navigate" && (p.startsWith("/screens/") || p.startsWith("/embed/"))) {
-    event.respondWith(networkFirst(req, () => new Response(OFFLINE, { headers: { "Content-Type": "text/html; charset=utf-8" } })));
+    event.respondWith(networkFirst(req, () => new Response(offlinePage(url), { headers: { "Content-Type": "text/html; charset=utf-8" } })));
   } else if (p.startsWith("/static/")) {
     event.respondWith(cacheFirst(req));
   } else if (/^\/screens\/[^/]+\/deck$/.test(p)) {

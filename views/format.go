@@ -8,10 +8,6 @@ import (
 	"unicode/utf8"
 )
 
-// longDate is the server-rendered fallback of a date; the screen's script reformats it in
-// the screen's language.
-func longDate(t time.Time) string { return t.Format("2 January 2006") }
-
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // initial is the first letter of a title, shown in the embed's thumbnail of an item
@@ -43,7 +39,7 @@ func displayName(d Deck) string {
 	if d.Name != "" {
 		return d.Name
 	}
-	return "News"
+	return d.Locale.Texts().News
 }
 
 func qrViewBox(q *QR) string { return "0 0 " + strconv.Itoa(q.Size) + " " + strconv.Itoa(q.Size) }

@@ -22,13 +22,14 @@ type Deck struct {
 	State      DeckState
 	Slides     []Slide
 	FetchedAt  time.Time // when upstream last answered; zero when never
-	Lang       string    // locale of the text
+	Locale     Locale    // how the texts we add and the dates speak
 }
 
 // Slide is one item as a slide. Title, Summary and Author are plain text; BodyHTML is
 // sanitized HTML; ImageURL and Link are absolute http(s) URLs or empty.
 type Slide struct {
 	ID        string
+	Lang      string // the publication's own locale, when known: a slide may be untranslated
 	Title     string
 	Summary   string
 	BodyHTML  string
@@ -50,7 +51,7 @@ type QR struct {
 type Options struct {
 	Theme     string // "dark" or "light"
 	Interval  int    // seconds per slide
-	Lang      string // requested locale, "" for the configured one
+	Lang      string // the screen's locale: ?lang=, else the configured one
 	QR        bool
 	Clock     bool
 	Limit     int    // embed only: at most this many headlines, 0 for all

@@ -26,7 +26,7 @@ func render(t *testing.T, c templ.Component) (*goquery.Document, string) {
 
 func sampleDeck() Deck {
 	return Deck{
-		UserListID: "3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f", Name: "Lobby", Version: "v1", State: DeckItems, Lang: "en-US",
+		UserListID: "3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f", Name: "Lobby", Version: "v1", State: DeckItems, Locale: LocaleFor("en-US"),
 		Slides: []Slide{
 			{ID: "a", Title: "With image and link", Summary: "Sum", ImageURL: "https://img.example/a.png", Link: "https://intra.example/a", QR: QRCode("https://intra.example/a"), Published: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), Author: "Comms", Pinned: true},
 			{ID: "b", Title: `<script>alert("x")</script> & friends`, Summary: "Plain"},
