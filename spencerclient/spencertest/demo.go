@@ -77,8 +77,16 @@ func (s *Server) lobbyNews(start time.Time, n int) []map[string]any {
 	return []map[string]any{
 		{
 			"id":          "live-visitors",
-			"title":       map[string]string{"en-US": fmt.Sprintf("Today at HQ: %d visitors signed in", visitors), "nl-BE": fmt.Sprintf("Vandaag op het hoofdkantoor: %d bezoekers", visitors)},
-			"summary":     fmt.Sprintf("Updated %s. Please welcome our guests and remind them to wear their badge; the visitor lounge on floor 2 has fresh coffee.", time.Now().Format("15:04:05")),
+			"title": map[string]string{
+				"en-US": fmt.Sprintf("Today at HQ: %d visitors signed in", visitors),
+				"nl-BE": fmt.Sprintf("Vandaag op het hoofdkantoor: %d bezoekers", visitors),
+				"fr-BE": fmt.Sprintf("Aujourd'hui au siège : %d visiteurs", visitors),
+			},
+			"summary": map[string]string{
+				"en-US": fmt.Sprintf("Updated %s. Please welcome our guests and remind them to wear their badge; the visitor lounge on floor 2 has fresh coffee.", time.Now().Format("15:04:05")),
+				"nl-BE": fmt.Sprintf("Bijgewerkt om %s. Heet onze gasten welkom en herinner hen aan hun badge; in de bezoekerslounge op de tweede verdieping staat verse koffie.", time.Now().Format("15:04:05")),
+				"fr-BE": fmt.Sprintf("Mis à jour à %s. Accueillez nos invités et rappelez-leur de porter leur badge ; du café frais les attend au salon du 2e étage.", time.Now().Format("15:04:05")),
+			},
 			"publishedAt": time.Now().UTC().Format(time.RFC3339),
 			"image":       map[string]string{"url": s.image("office.svg")},
 			"isPinned":    true,
@@ -92,6 +100,10 @@ func (s *Server) lobbyNews(start time.Time, n int) []map[string]any {
 			"coverImage":  s.image("townhall.svg"),
 			"deepLink":    "https://intranet.example.com/news/town-hall-q4",
 			"createdBy":   map[string]string{"displayName": "Internal Communications"},
+			"translations": map[string]map[string]string{
+				"nl-BE": {"headline": "Personeelsvergadering vrijdag: onze plannen voor volgend jaar", "body": "<p>Kom om <strong>16:00</strong> naar de aula, of volg de stream op het intranet. Vragen kunt u vooraf stellen in de Spencer-app.</p><p>Daarna een drankje in het atrium.</p>"},
+				"fr-BE": {"headline": "Assemblée du personnel vendredi : nos projets pour l'an prochain", "body": "<p>Rejoignez la direction à l'auditorium à <strong>16:00</strong>, ou suivez la diffusion sur l'intranet. Posez vos questions à l'avance dans l'application Spencer.</p><p>Verre de l'amitié ensuite dans l'atrium.</p>"},
+			},
 		},
 		{
 			"id":         1042,
@@ -134,6 +146,7 @@ func (s *Server) canteenNews(start time.Time) []map[string]any {
 			"link":        "https://intranet.example.com/canteen/menu",
 			"translations": []map[string]string{
 				{"locale": "nl-BE", "title": "Menu van de week: soep, pasta en een vegan curry", "summary": "Maandag pompoensoep, woensdag verse pastabar, vrijdag curry met kikkererwten en spinazie."},
+				{"locale": "fr-BE", "title": "Menu de la semaine : soupe, pâtes et un curry végétalien", "summary": "Lundi soupe au potiron, mercredi bar à pâtes fraîches, vendredi curry aux pois chiches et épinards."},
 			},
 			"author": "Canteen Team",
 		},
