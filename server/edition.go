@@ -10,8 +10,6 @@ import (
 	"regexp"
 	"sync"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/views"
 )
@@ -40,7 +38,7 @@ type renderedDeck struct {
 type langDeck struct {
 	deckHTML  []byte
 	embedHTML []byte
-	deckMsg   *websocket.PreparedMessage
+	deckMsg   *preparedMessage
 }
 
 // maxLangs bounds the locales rendered per version; others get the default locale.
@@ -193,11 +191,7 @@ func renderLang(e *Edition, lang string) (*langDeck, error) {
 	if err != nil {
 		return nil, err
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
-	if err != nil {
-		return nil, err
-	}
-	return &langDeck{deckHTML: deck.Bytes(), embedHTML: embed.Bytes(), deckMsg: pm}, nil
+	return &langDeck{deckHTML: deck.Bytes(), embedHTML: embed.Bytes(), deckMsg: newTextMessage(msg)}, nil
 }
 
 // forLang returns the deck in lang, rendering and keeping it on first use. An unknown or
@@ -239,7 +233,7 @@ func (e *Edition) DeckHTML(lang string) []byte { return e.forLang(lang).deckHTML
 func (e *Edition) EmbedHTML(lang string) []byte { return e.forLang(lang).embedHTML }
 
 // DeckMessage is the WebSocket deck message in lang, prepared once for all screens.
-func (e *Edition) DeckMessage(lang string) *websocket.PreparedMessage {
+func (e *Edition) DeckMessage(lang string) *preparedMessage {
 	return e.forLang(lang).deckMsg
 }
 
