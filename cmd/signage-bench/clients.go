@@ -55,6 +55,12 @@ func runClients(n int, wsURL string, deflate bool) error {
 				errs <- err
 				return
 			}
+			// As the page does on open: a heartbeat, compressed when that was negotiated.
+			if _, err := s.conn.Write(heartbeatFrame(s.deflate)); err != nil {
+				errs <- err
+				s.conn.Close()
+				return
+			}
 			s.conn.SetReadDeadline(time.Now().Add(60 * time.Second)) //nolint:errcheck
 			if err := s.awaitDeck(); err != nil {                    // the current deck
 				errs <- fmt.Errorf("first deck: %w", err)
@@ -207,6 +213,27 @@ func (s *benchScreen) readFrame() (fin, compressed bool, op byte, payload []byte
 	payload = make([]byte, n)
 	_, err = io.ReadFull(s.br, payload)
 	return
+}
+
+// heartbeatFrame is a page's heartbeat as a client frame: masked (RFC 6455, 5.3) and, when
+// deflate was negotiated, compressed as Chromium sends it.
+func heartbeatFrame(deflate bool) []byte {
+	payload := []byte(`{"type":"heartbeat","version":"bench","viewport":"1920x1080"}`)
+	b0 := byte(0x81)
+	if deflate {
+		var buf bytes.Buffer
+		zw, _ := flate.NewWriter(&buf, flate.BestSpeed)
+		zw.Write(payload) //nolint:errcheck
+		zw.Flush()        //nolint:errcheck
+		payload = bytes.TrimSuffix(buf.Bytes(), []byte{0, 0, 0xff, 0xff})
+		b0 |= 0x40
+	}
+	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
+	frame := append([]byte{b0, 0x80 | byte(len(payload))}, key[:]...)
+	for i, c := range payload {
+		frame = append(frame, c^key[i%4])
+	}
+	return frame
 }
 
 // deflateTail ends a permessage-deflate message (RFC 7692, 7.2.2), then an empty final
