@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -31,7 +32,7 @@ var (
 func (s *Server) handleFeed(kind feedKind) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		raw := c.QueryParam("userlist")
+		raw := queryValue(r.URL.RawQuery, "userlist")
 		if raw == "" {
 			raw = s.cfg.Screens.DefaultUserlist
 		}
@@ -89,6 +90,28 @@ func (s *Server) handleFeed(kind feedKind) echo.HandlerFunc {
 		_, err = c.Response().Write(body)
 		return err
 	}
+}
+
+// queryValue is url.Values.Get of the query string raw, without parsing all of it into a
+// map first as echo's QueryParam does: the first value of key, "" when there is none.
+// Pairs are skipped as url.ParseQuery skips them (a semicolon, a bad escape).
+func queryValue(raw, key string) string {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(k) // allocates only when there is something to unescape
+		if err != nil || k != key {
+			continue
+		}
+		if v, err = url.QueryUnescape(v); err == nil {
+			return v
+		}
+	}
+	return ""
 }
 
 // notModified applies the preconditions of a GET (RFC 9110, 13.2.2): If-None-Match when

@@ -9,32 +9,35 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// securityHeaders sets the headers every answer carries: a strict Content-Security-Policy
-// (scripts and styles only from our origin, nothing inline), and framing allowed only for
-// /embed/ and only by the origins in server.embed_origins.
-func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+// securityHeaders returns the middleware that sets the headers every answer carries: a
+// strict Content-Security-Policy (scripts and styles only from our origin, nothing
+// inline), and framing allowed only for /embed/ and only by the origins in
+// server.embed_origins. echo applies middleware anew on every request, so the values are
+// built here, once, and shared (headers are only read after this): a request allocates
+// nothing for them.
+func (s *Server) securityHeaders() echo.MiddlewareFunc {
 	ancestors := "'self'"
 	if len(s.cfg.Server.EmbedOrigins) > 0 {
 		ancestors = "'self' " + strings.Join(s.cfg.Server.EmbedOrigins, " ")
 	}
 	const base = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; " +
 		"connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; "
-	// The values are built once and shared (headers are only read after this), so the
-	// feed path allocates nothing for them.
 	pageCSP := []string{base + "frame-ancestors 'none'"}
 	embedCSP := []string{base + "frame-ancestors " + ancestors}
 	nosniff, referrer, deny := []string{"nosniff"}, []string{"strict-origin-when-cross-origin"}, []string{"DENY"}
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h["X-Content-Type-Options"] = nosniff
-		h["Referrer-Policy"] = referrer
-		if strings.HasPrefix(c.Request().URL.Path, "/embed/") {
-			h["Content-Security-Policy"] = embedCSP
-		} else {
-			h["Content-Security-Policy"] = pageCSP
-			h["X-Frame-Options"] = deny
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h["X-Content-Type-Options"] = nosniff
+			h["Referrer-Policy"] = referrer
+			if strings.HasPrefix(c.Request().URL.Path, "/embed/") {
+				h["Content-Security-Policy"] = embedCSP
+			} else {
+				h["Content-Security-Policy"] = pageCSP
+				h["X-Frame-Options"] = deny
+			}
+			return next(c)
 		}
-		return next(c)
 	}
 }
 
