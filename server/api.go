@@ -117,10 +117,10 @@ func queryValue(raw, key string) string {
 // notModified applies the preconditions of a GET (RFC 9110, 13.2.2): If-None-Match when
 // the reader sent one, else If-Modified-Since against the content's last change.
 func notModified(r *http.Request, etag string, modified time.Time) bool {
-	if inm := r.Header.Get("If-None-Match"); inm != "" {
+	if inm := firstValue(r.Header, "If-None-Match"); inm != "" {
 		return etagMatches(inm, etag)
 	}
-	ims := r.Header.Get("If-Modified-Since")
+	ims := firstValue(r.Header, "If-Modified-Since")
 	if ims == "" || modified.IsZero() {
 		return false
 	}
@@ -139,7 +139,7 @@ func (s *Server) baseURL(c echo.Context) string {
 
 // acceptsGzip reports whether Accept-Encoding allows gzip (and does not refuse it with q=0).
 func acceptsGzip(r *http.Request) bool {
-	for part := range strings.SplitSeq(r.Header.Get("Accept-Encoding"), ",") {
+	for part := range strings.SplitSeq(firstValue(r.Header, "Accept-Encoding"), ",") {
 		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if strings.EqualFold(strings.TrimSpace(coding), "gzip") {
 			q := strings.ReplaceAll(params, " ", "")

@@ -20,7 +20,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = s.clientIP
-	e.Use(s.observe, s.securityHeaders())
+	e.Use(s.observed())
 
 	get := func(path string, h echo.HandlerFunc, guards ...echo.MiddlewareFunc) {
 		e.Match(getAndHead, path, guarded(h, guards...))

@@ -85,6 +85,7 @@ func runClients(n int, wsURL string, deflate bool) error {
 	fmt.Printf("ready %d\n", negotiated)
 	stdin.ReadString('\n') //nolint:errcheck
 
+	cpu0 := cpuTime()
 	times := make([]int64, n)
 	for i, s := range screens {
 		wg.Go(func() {
@@ -95,7 +96,7 @@ func runClients(n int, wsURL string, deflate bool) error {
 		})
 	}
 	wg.Wait()
-	out, _ := json.Marshal(times)
+	out, _ := json.Marshal(fanoutResult{Times: times, CPU: cpuTime() - cpu0})
 	fmt.Println(string(out))
 	stdin.ReadString('\n') //nolint:errcheck // hold the screens until told
 	for _, s := range screens {
@@ -106,6 +107,13 @@ func runClients(n int, wsURL string, deflate bool) error {
 		s.conn.Close()
 	}
 	return nil
+}
+
+// fanoutResult is what the client process reports of a fan-out: when each screen had the
+// deck (0: never), and the CPU time the screens spent meanwhile.
+type fanoutResult struct {
+	Times []int64       `json:"times"`
+	CPU   time.Duration `json:"cpu"`
 }
 
 // benchScreen is one screen of the client process.

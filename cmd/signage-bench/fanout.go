@@ -146,21 +146,24 @@ func benchFanout(e *env, rep *report, runs []fanoutRun, o options) error {
 		writeHeapProfile(o, fmt.Sprintf("screens-%d-%t", r.n, r.deflate))
 
 		stop := startProfile(o, fmt.Sprintf("fanout-%d-%t", r.n, r.deflate))
+		cpu0 := cpuTime()
 		e.fake.SetPublications(lobby, newsOfAbout(20<<10, i+1))
 		changed := time.Now()
 		e.srv.News().Get(lobby).FetchNow()
 		fmt.Fprintln(p.stdin, "go")
 		line, err := p.out.ReadString('\n')
+		serverCPU := cpuTime() - cpu0
 		stop()
 		if err != nil {
 			p.kill()
 			return err
 		}
-		var times []int64
-		if err := json.Unmarshal([]byte(line), &times); err != nil {
+		var res fanoutResult
+		if err := json.Unmarshal([]byte(line), &res); err != nil {
 			p.kill()
 			return err
 		}
+		times := res.Times
 		var lat []time.Duration
 		var first, last int64
 		missing := 0
@@ -190,6 +193,8 @@ func benchFanout(e *env, rep *report, runs []fanoutRun, o options) error {
 			fmt.Sprintf("%v (p99 %v, missed %d)", spread.Round(time.Millisecond), p99.Round(time.Millisecond), missing),
 			target(r.spreadTarget), verdict(r.spreadTarget > 0 && !r.held, spread <= r.spreadTarget && missing == 0))
 		rep.add(fmt.Sprintf("  change upstream → first screen (%d)", r.n), toFirst.Round(time.Millisecond).String(), "", nil)
+		rep.add(fmt.Sprintf("  CPU meanwhile: server (fetch and render included) / screens (%d)", r.n),
+			fmt.Sprintf("%v / %v", serverCPU.Round(time.Millisecond), res.CPU.Round(time.Millisecond)), "", nil)
 		rep.add(fmt.Sprintf("server RSS per screen, %s", r.label()), fmt.Sprintf("%.1f KiB (negotiated %d)", perScreen/1024, negotiated),
 			memTarget(r.memTarget), verdict(r.memTarget > 0, perScreen <= float64(r.memTarget)))
 		rep.add(fmt.Sprintf("  of which Go heap / stacks, goroutines per screen (%d)", r.n),
