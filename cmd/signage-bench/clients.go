@@ -27,10 +27,12 @@ import (
 // the whole of the next deck.
 //
 // The screens speak just enough RFC 6455 to be screens: the handshake, frames in, pongs
-// out. They share the server's two cores, so each costs what a read costs: a compressed
-// deck is inflated only as far as its "type" (a kiosk inflates its own deck on its own
-// CPU), which keeps the figure the server's fan-out rather than the clients' inflating.
-func runClients(n int, wsURL string, deflate bool) error {
+// and a heartbeat out. They share the server's two cores and stand for kiosks that each
+// have their own, so during the fan-out a screen only reads: it notes when its first
+// message after "go" was whole and keeps the bytes; whether that message was the deck is
+// checked (inflating it if it came compressed) once every screen has reported, and a
+// screen whose first message was anything else counts as missed.
+func runClients(n int, wsURL string, deflate bool, profile string) error {
 	u, err := url.Parse(wsURL)
 	if err != nil {
 		return err
@@ -85,18 +87,27 @@ func runClients(n int, wsURL string, deflate bool) error {
 	fmt.Printf("ready %d\n", negotiated)
 	stdin.ReadString('\n') //nolint:errcheck
 
+	stop := startProfile(options{profile: profile}, fmt.Sprintf("screens-fanout-%d-%t", n, deflate))
 	cpu0 := cpuTime()
 	times := make([]int64, n)
+	first := make([]message, n)
 	for i, s := range screens {
 		wg.Go(func() {
 			s.conn.SetReadDeadline(time.Now().Add(30 * time.Second)) //nolint:errcheck
-			if s.awaitDeck() == nil {
-				times[i] = time.Now().UnixNano()
+			if m, err := s.awaitMessage(); err == nil {
+				times[i], first[i] = time.Now().UnixNano(), m
 			}
 		})
 	}
 	wg.Wait()
-	out, _ := json.Marshal(fanoutResult{Times: times, CPU: cpuTime() - cpu0})
+	cpu := cpuTime() - cpu0
+	stop()
+	for i, m := range first {
+		if times[i] != 0 && !m.isDeck() {
+			times[i] = 0
+		}
+	}
+	out, _ := json.Marshal(fanoutResult{Times: times, CPU: cpu})
 	fmt.Println(string(out))
 	stdin.ReadString('\n') //nolint:errcheck // hold the screens until told
 	for _, s := range screens {
@@ -143,7 +154,7 @@ func dialScreen(u *url.URL, deflate bool) (*benchScreen, error) {
 		conn.Close()
 		return nil, err
 	}
-	br := bufio.NewReaderSize(conn, 4096)
+	br := bufio.NewReaderSize(conn, 16<<10) // a whole deck in one read
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		conn.Close()
@@ -160,20 +171,48 @@ func dialScreen(u *url.URL, deflate bool) (*benchScreen, error) {
 
 var deckPrefix = []byte(`{"type":"deck"`)
 
-// awaitDeck reads messages until a whole deck has arrived, answering pings on the way.
+// message is a data message as it came off the wire.
+type message struct {
+	compressed bool
+	payload    []byte
+}
+
+func (m message) isDeck() bool {
+	p := m.payload
+	if m.compressed {
+		p = inflatePrefix(p, len(deckPrefix))
+	}
+	return bytes.HasPrefix(p, deckPrefix)
+}
+
+// awaitDeck reads messages until a whole deck has arrived.
 func (s *benchScreen) awaitDeck() error {
 	for {
-		fin, compressed, op, payload, err := s.readFrame()
+		m, err := s.awaitMessage()
 		if err != nil {
 			return err
 		}
+		if m.isDeck() {
+			return nil
+		}
+	}
+}
+
+// awaitMessage reads frames until a whole data message has arrived, answering pings on
+// the way.
+func (s *benchScreen) awaitMessage() (message, error) {
+	for {
+		fin, compressed, op, payload, err := s.readFrame()
+		if err != nil {
+			return message{}, err
+		}
 		switch op {
 		case 0x8: // close
-			return errors.New("closed by the server")
+			return message{}, errors.New("closed by the server")
 		case 0x9: // ping: answer, masked as a client must (a zero key masks nothing)
 			frame := append([]byte{0x8a, 0x80 | byte(len(payload)), 0, 0, 0, 0}, payload...)
 			if _, err := s.conn.Write(frame); err != nil {
-				return err
+				return message{}, err
 			}
 			continue
 		case 0xa: // pong
@@ -182,16 +221,11 @@ func (s *benchScreen) awaitDeck() error {
 		for !fin { // a fragmented message: the rest of it
 			var more []byte
 			if fin, _, _, more, err = s.readFrame(); err != nil {
-				return err
+				return message{}, err
 			}
 			payload = append(payload, more...)
 		}
-		if compressed {
-			payload = inflatePrefix(payload, len(deckPrefix))
-		}
-		if bytes.HasPrefix(payload, deckPrefix) {
-			return nil
-		}
+		return message{compressed: compressed, payload: payload}, nil
 	}
 }
 
@@ -250,7 +284,8 @@ const deflateTail = "\x00\x00\xff\xff\x01\x00\x00\xff\xff"
 
 var inflaters sync.Pool
 
-// inflatePrefix inflates the first n bytes of a compressed message.
+// inflatePrefix inflates a compressed message and returns its first n bytes (flate fills
+// its window before it returns anything, so this is the whole message's work).
 func inflatePrefix(payload []byte, n int) []byte {
 	src := io.MultiReader(bytes.NewReader(payload), strings.NewReader(deflateTail))
 	fr, _ := inflaters.Get().(io.ReadCloser)

@@ -87,8 +87,8 @@ type clientProcess struct {
 	out   *bufio.Reader
 }
 
-func startClients(exe, ws string, n int, deflate bool) (*clientProcess, int, error) {
-	cmd := exec.Command(exe, "-clients", strconv.Itoa(n), "-ws", ws, "-deflate="+strconv.FormatBool(deflate))
+func startClients(exe, ws string, n int, deflate bool, profile string) (*clientProcess, int, error) {
+	cmd := exec.Command(exe, "-clients", strconv.Itoa(n), "-ws", ws, "-deflate="+strconv.FormatBool(deflate), "-profile", profile)
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, 0, err
@@ -134,7 +134,7 @@ func benchFanout(e *env, rep *report, runs []fanoutRun, o options) error {
 			return err
 		}
 		before := settledMemory()
-		p, negotiated, err := startClients(exe, ws, r.n, r.deflate)
+		p, negotiated, err := startClients(exe, ws, r.n, r.deflate, o.profile)
 		if err != nil {
 			return err
 		}
@@ -264,7 +264,7 @@ func measureUpstream(e *env, d time.Duration) (pubs, tokens float64) {
 
 // upstreamRate is the publications rate with one screen of a child process connected.
 func upstreamRate(e *env, exe, ws string) (float64, error) {
-	p, _, err := startClients(exe, ws, 1, true)
+	p, _, err := startClients(exe, ws, 1, true, "")
 	if err != nil {
 		return 0, err
 	}

@@ -21,7 +21,7 @@ func main() {
 	profile := flag.String("profile", "", "write CPU and heap profiles of each part into this directory")
 	flag.Parse()
 	if *clients > 0 {
-		if err := runClients(*clients, *wsURL, *deflate); err != nil {
+		if err := runClients(*clients, *wsURL, *deflate, *profile); err != nil {
 			fmt.Fprintln(os.Stderr, "clients:", err)
 			os.Exit(1)
 		}
