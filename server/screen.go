@@ -37,7 +37,9 @@ type Screen struct {
 	UserAgent   string
 	ConnectedAt time.Time
 
-	conn    *websocket.Conn
+	// nc is the connection once gorilla's handshake is done: the screen writes its frames
+	// and reads the screen's itself, so gorilla's Conn and its read buffer are not kept.
+	nc      net.Conn
 	raw     syscall.RawConn // nil: every write takes the slow path
 	rw      rawWrite        // the write in progress, by whoever owns the socket
 	deflate bool            // permessage-deflate was negotiated
@@ -51,6 +53,14 @@ type Screen struct {
 	queue   outbox
 	pinger  *time.Timer
 	closing sync.Once
+
+	// The reader's own: the header of the frame it waits for, and a message that comes in
+	// fragments (see readPump).
+	head       [2]byte
+	kind       int
+	compressed bool
+	fragmented bool
+	partial    []byte
 
 	lastSeen atomic.Int64 // unix nanoseconds of the last message or pong
 	lastBeat atomic.Int64 // unix nanoseconds of the last heartbeat (0: none yet)
@@ -95,13 +105,13 @@ func newScreen(hub *Hub, conn *websocket.Conn, id, userlist, lang, addr, ua, ver
 		Addr:        addr,
 		UserAgent:   hub.intern(ua),
 		ConnectedAt: time.Now(),
-		conn:        conn,
 		hub:         hub,
 		slot:        -1,
 	}
 	if conn != nil {
+		s.nc = conn.NetConn()
 		s.deflate = negotiatedDeflate(conn)
-		if sc, ok := conn.NetConn().(syscall.Conn); ok {
+		if sc, ok := s.nc.(syscall.Conn); ok {
 			s.raw, _ = sc.SyscallConn()
 		}
 	}
@@ -272,7 +282,7 @@ func (s *Screen) flush() {
 // meanwhile, waiting for the socket up to writeWait each time; a screen that stalls that
 // long is dropped.
 func (s *Screen) finish(rest []byte, last bool) {
-	nc := s.conn.NetConn()
+	nc := s.nc
 	for {
 		nc.SetWriteDeadline(time.Now().Add(writeWait)) //nolint:errcheck // the write reports it
 		if _, err := nc.Write(rest); err != nil {
@@ -313,8 +323,8 @@ func (s *Screen) close() {
 			s.pinger.Stop()
 		}
 		s.mu.Unlock()
-		if s.conn != nil {
-			s.conn.Close()
+		if s.nc != nil {
+			s.nc.Close()
 		}
 		s.hub.Unregister(s)
 	})
@@ -325,43 +335,6 @@ type clientMessage struct {
 	Type     string `json:"type"`
 	Version  string `json:"version"`
 	Viewport string `json:"viewport"`
-}
-
-// readPump is the screen's only reader: it keeps the read deadline alive and records
-// heartbeats. Any read error (a close, a timeout, a message over the limit) ends the screen.
-// The answers to the screen's pings and close go through the screen's queue like any
-// other frame, so that they never land inside a frame being written.
-func (s *Screen) readPump() {
-	defer s.close()
-	c := s.conn
-	c.SetReadLimit(maxMessageSize)
-	c.SetReadDeadline(time.Now().Add(pongWait)) //nolint:errcheck
-	c.SetPongHandler(func(string) error {
-		s.lastSeen.Store(time.Now().UnixNano())
-		return c.SetReadDeadline(time.Now().Add(pongWait))
-	})
-	c.SetPingHandler(func(data string) error {
-		s.mu.Lock()
-		s.queue.pong = controlFrame(opPong, []byte(data))
-		s.mu.Unlock()
-		s.flush()
-		return nil
-	})
-	c.SetCloseHandler(func(code int, _ string) error {
-		s.queueClose(controlFrame(opClose, websocket.FormatCloseMessage(code, "")))
-		s.flush()
-		return nil
-	})
-	for {
-		kind, msg, err := c.ReadMessage()
-		if err != nil {
-			return
-		}
-		now := time.Now()
-		s.lastSeen.Store(now.UnixNano())
-		c.SetReadDeadline(now.Add(pongWait)) //nolint:errcheck
-		s.receive(kind, msg)
-	}
 }
 
 // receive records what a screen said. Anything but a well-formed heartbeat is ignored;
