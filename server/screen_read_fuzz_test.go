@@ -12,9 +12,9 @@ import (
 // bytes, or on the first frame it refuses) without a panic.
 func FuzzScreenFrames(f *testing.F) {
 	for _, seed := range []string{
-		"\x81\x85\x01\x02\x03\x04" + "zgolk",                  // a masked "hello"
+		"\x81\x85\x01\x02\x03\x04" + "zgolk",                   // a masked "hello"
 		"\x01\x82\x00\x00\x00\x00{\"\x80\x81\x00\x00\x00\x00}", // in two fragments
-		"\xc1\x87\x00\x00\x00\x00\xaaV*\xa9,H\x05\x00",        // compressed
+		"\xc1\x87\x00\x00\x00\x00\xaaV*\xa9,H\x05\x00",         // compressed
 		"\x89\x80\x00\x00\x00\x00\x8a\x80\x00\x00\x00\x00",     // ping, pong
 		"\x88\x82\x00\x00\x00\x00\x03\xe8",                     // close 1000
 		"\x81\xff\x7f\xff\xff\xff\xff\xff\xff\xff",             // 2^63 bytes announced
