@@ -93,6 +93,18 @@ var pingFrame = controlFrame(opPing, nil)
 // later version move the field, screens get plain frames, which are always allowed; the
 // tests notice the change.
 func negotiatedDeflate(c *websocket.Conn) bool {
-	f := reflect.ValueOf(c).Elem().FieldByName("newCompressionWriter")
-	return f.IsValid() && f.Kind() == reflect.Func && !f.IsNil()
+	if compressionWriter == nil {
+		return false
+	}
+	return !reflect.ValueOf(c).Elem().FieldByIndex(compressionWriter).IsNil()
 }
+
+// compressionWriter is the index of gorilla's Conn.newCompressionWriter, looked up once;
+// nil if there is no such func field.
+var compressionWriter = func() []int {
+	f, ok := reflect.TypeFor[websocket.Conn]().FieldByName("newCompressionWriter")
+	if !ok || f.Type.Kind() != reflect.Func {
+		return nil
+	}
+	return f.Index
+}()
