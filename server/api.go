@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -31,7 +32,7 @@ var (
 func (s *Server) handleFeed(kind feedKind) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		raw := c.QueryParam("userlist")
+		raw := queryValue(r.URL.RawQuery, "userlist")
 		if raw == "" {
 			raw = s.cfg.Screens.DefaultUserlist
 		}
@@ -91,13 +92,35 @@ func (s *Server) handleFeed(kind feedKind) echo.HandlerFunc {
 	}
 }
 
+// queryValue is url.Values.Get of the query string raw, without parsing all of it into a
+// map first as echo's QueryParam does: the first value of key, "" when there is none.
+// Pairs are skipped as url.ParseQuery skips them (a semicolon, a bad escape).
+func queryValue(raw, key string) string {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(k) // allocates only when there is something to unescape
+		if err != nil || k != key {
+			continue
+		}
+		if v, err = url.QueryUnescape(v); err == nil {
+			return v
+		}
+	}
+	return ""
+}
+
 // notModified applies the preconditions of a GET (RFC 9110, 13.2.2): If-None-Match when
 // the reader sent one, else If-Modified-Since against the content's last change.
 func notModified(r *http.Request, etag string, modified time.Time) bool {
-	if inm := r.Header.Get("If-None-Match"); inm != "" {
+	if inm := firstValue(r.Header, "If-None-Match"); inm != "" {
 		return etagMatches(inm, etag)
 	}
-	ims := r.Header.Get("If-Modified-Since")
+	ims := firstValue(r.Header, "If-Modified-Since")
 	if ims == "" || modified.IsZero() {
 		return false
 	}
@@ -116,7 +139,7 @@ func (s *Server) baseURL(c echo.Context) string {
 
 // acceptsGzip reports whether Accept-Encoding allows gzip (and does not refuse it with q=0).
 func acceptsGzip(r *http.Request) bool {
-	for part := range strings.SplitSeq(r.Header.Get("Accept-Encoding"), ",") {
+	for part := range strings.SplitSeq(firstValue(r.Header, "Accept-Encoding"), ",") {
 		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if strings.EqualFold(strings.TrimSpace(coding), "gzip") {
 			q := strings.ReplaceAll(params, " ", "")

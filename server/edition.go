@@ -10,8 +10,6 @@ import (
 	"regexp"
 	"sync"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/views"
 )
@@ -53,7 +51,7 @@ type deckLang struct {
 type langDeck struct {
 	deckHTML  []byte
 	embedHTML []byte
-	deckMsg   *websocket.PreparedMessage
+	deckMsg   *preparedMessage
 }
 
 // maxLangs bounds the renderings per version, and maxLocales the locales remembered;
@@ -217,11 +215,7 @@ func renderLang(e *Edition, lang string) (*langDeck, error) {
 	if err != nil {
 		return nil, err
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
-	if err != nil {
-		return nil, err
-	}
-	return &langDeck{deckHTML: deck.Bytes(), embedHTML: embed.Bytes(), deckMsg: pm}, nil
+	return &langDeck{deckHTML: deck.Bytes(), embedHTML: embed.Bytes(), deckMsg: newTextMessage(msg)}, nil
 }
 
 // forLang returns the deck for a screen in locale lang, rendering and keeping it on first
@@ -279,7 +273,7 @@ func (e *Edition) DeckHTML(lang string) []byte { return e.forLang(lang).deckHTML
 func (e *Edition) EmbedHTML(lang string) []byte { return e.forLang(lang).embedHTML }
 
 // DeckMessage is the WebSocket deck message in lang, prepared once for all screens.
-func (e *Edition) DeckMessage(lang string) *websocket.PreparedMessage {
+func (e *Edition) DeckMessage(lang string) *preparedMessage {
 	return e.forLang(lang).deckMsg
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,22 +16,29 @@ import (
 var ErrTooManyScreens = errors.New("too many screens")
 
 // Hub holds the connected screens, grouped by userlist, and fans changes out to them.
-// A broadcast copies the screen list and then only hands each screen the prepared message
-// (a newer deck replaces a queued older one), so no lock is held while writing and a slow
-// screen never slows the others.
+// A broadcast copies the screen list, queues the prepared message on every screen (a
+// newer deck replaces a queued older one) and hands the list to a few writers that walk
+// it together, writing to each socket only what it takes at once: no lock is held while
+// writing, no goroutine is woken per screen, and a slow screen never slows the others.
 type Hub struct {
 	log        *slog.Logger
 	maxScreens int
 	maxPerAddr int
+	writers    int // goroutines that walk a broadcast's screens
 
-	mu      sync.RWMutex
-	lists   map[string]map[*Screen]struct{}
-	perAddr map[string]int
-	total   int
-	closed  bool
+	mu         sync.RWMutex
+	rosters    map[string]*roster
+	perAddr    map[string]int
+	total      int // places taken, by screens registered or about to be
+	registered int
+	closed     bool
+	drained    chan struct{} // closed when the last screen leaves a closed hub
 
-	reloadMsg    *websocket.PreparedMessage
-	goingAwayMsg []byte
+	agents sync.Map // user agent -> the same string, shared by the screens that send it
+	nAgent atomic.Int64
+
+	reloadMsg      *preparedMessage
+	goingAwayFrame []byte
 
 	broadcasts atomic.Int64 // changes fanned out
 	dropped    atomic.Int64 // screens whose write stalled or failed
@@ -41,17 +49,23 @@ type Hub struct {
 	onLeave func(ScreenInfo)
 }
 
+// roster is the screens of one userlist, in a slice (each screen knows its slot) rather
+// than a map: a broadcast walks it in order, and the collector scans one array.
+type roster struct {
+	screens []*Screen
+}
+
 // NewHub returns an empty hub with the given limits (0: none).
 func NewHub(maxScreens, maxPerAddr int, log *slog.Logger) *Hub {
-	reload, _ := websocket.NewPreparedMessage(websocket.TextMessage, []byte(`{"type":"reload"}`))
 	return &Hub{
-		log:          log,
-		maxScreens:   maxScreens,
-		maxPerAddr:   maxPerAddr,
-		lists:        map[string]map[*Screen]struct{}{},
-		perAddr:      map[string]int{},
-		reloadMsg:    reload,
-		goingAwayMsg: websocket.FormatCloseMessage(websocket.CloseGoingAway, "server restarting"),
+		log:            log,
+		maxScreens:     maxScreens,
+		maxPerAddr:     maxPerAddr,
+		writers:        max(2, runtime.GOMAXPROCS(0)),
+		rosters:        map[string]*roster{},
+		perAddr:        map[string]int{},
+		reloadMsg:      newTextMessage([]byte(`{"type":"reload"}`)),
+		goingAwayFrame: controlFrame(opClose, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server restarting")),
 	}
 }
 
@@ -95,12 +109,14 @@ func (h *Hub) Register(s *Screen) error {
 	if h.closed {
 		return ErrTooManyScreens
 	}
-	set := h.lists[s.UserlistID]
-	if set == nil {
-		set = map[*Screen]struct{}{}
-		h.lists[s.UserlistID] = set
+	r := h.rosters[s.UserlistID]
+	if r == nil {
+		r = &roster{}
+		h.rosters[s.UserlistID] = r
 	}
-	set[s] = struct{}{}
+	s.slot = len(r.screens)
+	r.screens = append(r.screens, s)
+	h.registered++
 	h.connects.Add(1)
 	h.log.Info("screen connected", slog.String("screen", s.ID), slog.String("userlist", s.UserlistID),
 		slog.String("address", s.Addr), slog.String("user_agent", s.UserAgent))
@@ -111,15 +127,27 @@ func (h *Hub) Register(s *Screen) error {
 func (h *Hub) Unregister(s *Screen) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	set := h.lists[s.UserlistID]
-	if _, ok := set[s]; !ok {
+	r := h.rosters[s.UserlistID]
+	if r == nil || s.slot < 0 || s.slot >= len(r.screens) || r.screens[s.slot] != s {
 		return
 	}
-	delete(set, s)
-	if len(set) == 0 {
-		delete(h.lists, s.UserlistID)
+	last := len(r.screens) - 1
+	moved := r.screens[last]
+	r.screens[s.slot], moved.slot = moved, s.slot
+	r.screens[last] = nil
+	r.screens = r.screens[:last]
+	s.slot = -1
+	if len(r.screens) == 0 {
+		delete(h.rosters, s.UserlistID)
+	} else if cap(r.screens) > 64 && len(r.screens) < cap(r.screens)/4 {
+		r.screens = append([]*Screen(nil), r.screens...) // a wall that emptied gives its array back
 	}
 	h.release(s.Addr)
+	h.registered--
+	if h.registered == 0 && h.drained != nil {
+		close(h.drained)
+		h.drained = nil
+	}
 	if h.onLeave != nil {
 		h.onLeave(s.Info())
 	}
@@ -127,23 +155,40 @@ func (h *Hub) Unregister(s *Screen) {
 		slog.String("address", s.Addr), slog.Duration("connected_for", time.Since(s.ConnectedAt).Round(time.Second)))
 }
 
+// maxAgents bounds the user agents shared between screens; beyond it each screen keeps
+// its own. A wall of kiosks sends a handful.
+const maxAgents = 1024
+
+// intern returns ua as shared by the screens that send it, so that 10,000 screens of the
+// same model hold one copy rather than each the request header it came in.
+func (h *Hub) intern(ua string) string {
+	if v, ok := h.agents.Load(ua); ok {
+		return v.(string)
+	}
+	if h.nAgent.Load() >= maxAgents {
+		return ua
+	}
+	ua = string([]byte(ua)) // not the request's header buffer
+	v, loaded := h.agents.LoadOrStore(ua, ua)
+	if !loaded {
+		h.nAgent.Add(1)
+	}
+	return v.(string)
+}
+
 // screensOf copies the screen list of a userlist ("" for all).
 func (h *Hub) screensOf(id string) []*Screen {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	var out []*Screen
 	if id != "" {
-		out = make([]*Screen, 0, len(h.lists[id]))
-		for s := range h.lists[id] {
-			out = append(out, s)
+		if r := h.rosters[id]; r != nil {
+			return append([]*Screen(nil), r.screens...)
 		}
-		return out
+		return nil
 	}
-	out = make([]*Screen, 0, h.total)
-	for _, set := range h.lists {
-		for s := range set {
-			out = append(out, s)
-		}
+	out := make([]*Screen, 0, h.registered)
+	for _, r := range h.rosters {
+		out = append(out, r.screens...)
 	}
 	return out
 }
@@ -152,7 +197,10 @@ func (h *Hub) screensOf(id string) []*Screen {
 func (h *Hub) Screens(id string) int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return len(h.lists[id])
+	if r := h.rosters[id]; r != nil {
+		return len(r.screens)
+	}
+	return 0
 }
 
 // Total counts every connected screen.
@@ -166,26 +214,43 @@ func (h *Hub) Total() int {
 func (h *Hub) Deck(c *Edition) {
 	h.broadcasts.Add(1)
 	version := &c.Version // shared by every screen's record of what it shows
-	for _, s := range h.screensOf(c.Userlist) {
-		s.sendDeck(c.DeckMessage(s.Lang), version)
+	def := c.DeckMessage("")
+	var langs map[string]*preparedMessage // the few other languages screens asked for
+	screens := h.screensOf(c.Userlist)
+	for _, s := range screens {
+		m := def
+		if s.Lang != "" {
+			if m = langs[s.Lang]; m == nil {
+				m = c.DeckMessage(s.Lang)
+				if langs == nil {
+					langs = map[string]*preparedMessage{}
+				}
+				langs[s.Lang] = m
+			}
+		}
+		s.queueDeck(m, version)
 	}
+	h.write(screens)
 }
 
 // Status tells every screen of c's userlist whether upstream is failing.
 func (h *Hub) Status(c *Edition) {
-	pm := statusPrepared(c)
+	m := statusPrepared(c)
 	h.broadcasts.Add(1)
-	for _, s := range h.screensOf(c.Userlist) {
-		s.sendStatus(pm)
+	screens := h.screensOf(c.Userlist)
+	for _, s := range screens {
+		s.queueStatus(m)
 	}
+	h.write(screens)
 }
 
 // Reload tells the screens of a userlist ("" for every screen) to reload; it returns how many.
 func (h *Hub) Reload(id string) int {
 	screens := h.screensOf(id)
 	for _, s := range screens {
-		s.sendReload()
+		s.queueReload()
 	}
+	h.write(screens)
 	return len(screens)
 }
 
@@ -211,24 +276,67 @@ func (h *Hub) List() []ScreenInfo {
 }
 
 // Close refuses new screens and closes every connected one with a going-away frame, so
-// that they reconnect to the next process.
+// that they reconnect to the next process; a screen that has not taken the frame within
+// writeWait is closed without it.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	h.closed = true
-	h.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, s := range h.screensOf("") {
-		wg.Go(func() { s.closeGoingAway(h.goingAwayMsg) })
+	drained := make(chan struct{})
+	if h.registered == 0 {
+		close(drained)
+	} else {
+		h.drained = drained
 	}
-	wg.Wait()
+	h.mu.Unlock()
+	screens := h.screensOf("")
+	for _, s := range screens {
+		s.queueClose(h.goingAwayFrame)
+	}
+	h.write(screens)
+	select {
+	case <-drained:
+	case <-time.After(writeWait):
+		for _, s := range h.screensOf("") {
+			s.close()
+		}
+	}
 }
 
-func statusPrepared(c *Edition) *websocket.PreparedMessage {
+// sweepBatch is how many screens a writer takes from a broadcast at a time: enough to
+// make the shared cursor cheap, few enough that the writers finish together.
+const sweepBatch = 32
+
+// write flushes screens from a few goroutines that take them from a shared cursor, and
+// returns without waiting for them; a short list is flushed here.
+func (h *Hub) write(screens []*Screen) {
+	if len(screens) <= sweepBatch {
+		for _, s := range screens {
+			s.flush()
+		}
+		return
+	}
+	var cursor atomic.Int64
+	walk := func() {
+		for {
+			i := int(cursor.Add(sweepBatch)) - sweepBatch
+			if i >= len(screens) {
+				return
+			}
+			for _, s := range screens[i:min(i+sweepBatch, len(screens))] {
+				s.flush()
+			}
+		}
+	}
+	for range min(h.writers, (len(screens)+sweepBatch-1)/sweepBatch) {
+		go walk()
+	}
+}
+
+func statusPrepared(c *Edition) *preparedMessage {
 	m := statusMessage{Type: "status", Stale: c.Stale}
 	if c.Stale && !c.StaleSince.IsZero() {
 		m.Since = c.StaleSince.UTC().Format(time.RFC3339)
 	}
 	b, _ := json.Marshal(m)
-	pm, _ := websocket.NewPreparedMessage(websocket.TextMessage, b)
-	return pm
+	return newTextMessage(b)
 }

@@ -9,22 +9,22 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// securityHeaders sets the headers every answer carries: a strict Content-Security-Policy
-// (scripts and styles only from our origin, nothing inline), and framing allowed only for
-// /embed/ and only by the origins in server.embed_origins.
-func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+// securityHeaders returns what sets the headers every answer carries: a strict
+// Content-Security-Policy (scripts and styles only from our origin, nothing inline), and
+// framing allowed only for /embed/ and only by the origins in server.embed_origins. The
+// values are built here, once, and shared (headers are only read after this): a request
+// allocates nothing for them.
+func (s *Server) securityHeaders() func(echo.Context) {
 	ancestors := "'self'"
 	if len(s.cfg.Server.EmbedOrigins) > 0 {
 		ancestors = "'self' " + strings.Join(s.cfg.Server.EmbedOrigins, " ")
 	}
 	const base = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; " +
 		"connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; "
-	// The values are built once and shared (headers are only read after this), so the
-	// feed path allocates nothing for them.
 	pageCSP := []string{base + "frame-ancestors 'none'"}
 	embedCSP := []string{base + "frame-ancestors " + ancestors}
 	nosniff, referrer, deny := []string{"nosniff"}, []string{"strict-origin-when-cross-origin"}, []string{"DENY"}
-	return func(c echo.Context) error {
+	return func(c echo.Context) {
 		h := c.Response().Header()
 		h["X-Content-Type-Options"] = nosniff
 		h["Referrer-Policy"] = referrer
@@ -34,7 +34,6 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 			h["Content-Security-Policy"] = pageCSP
 			h["X-Frame-Options"] = deny
 		}
-		return next(c)
 	}
 }
 
@@ -43,7 +42,7 @@ var varyOrigin = []string{"Origin, Accept-Encoding"}
 // cors lets the origins in server.embed_origins call /api/* from their pages.
 func (s *Server) cors(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		origin := c.Request().Header.Get("Origin")
+		origin := firstValue(c.Request().Header, "Origin")
 		h := c.Response().Header()
 		h["Vary"] = varyOrigin
 		if origin != "" && slices.Contains(s.cfg.Server.EmbedOrigins, origin) {
@@ -89,4 +88,13 @@ func matchesAny(got string, keys []string) bool {
 		ok |= subtle.ConstantTimeCompare([]byte(got), []byte(k))
 	}
 	return got != "" && ok == 1
+}
+
+// firstValue is Header.Get for a key already in canonical form, without canonicalizing it
+// again on every request.
+func firstValue(h http.Header, canonicalKey string) string {
+	if v := h[canonicalKey]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }

@@ -20,10 +20,10 @@ func (s *Server) routes() *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = s.clientIP
-	e.Use(s.observe, s.securityHeaders)
+	e.Use(s.observed())
 
 	get := func(path string, h echo.HandlerFunc, guards ...echo.MiddlewareFunc) {
-		e.Match(getAndHead, path, h, guards...)
+		e.Match(getAndHead, path, guarded(h, guards...))
 	}
 	get("/", s.handleIndex)
 	get("/healthz", s.handleHealthz)
@@ -45,7 +45,7 @@ func (s *Server) routes() *echo.Echo {
 	preflight := func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
 	for path, kind := range map[string]feedKind{"/api/feed.json": feedJSON, "/api/feed.rss": feedRSS, "/api/feed.atom": feedAtom} {
 		get(path, s.handleFeed(kind), s.cors, keyed)
-		e.OPTIONS(path, preflight, s.cors)
+		e.OPTIONS(path, guarded(preflight, s.cors))
 	}
 
 	admin := s.requireAdmin
@@ -65,4 +65,13 @@ func (s *Server) routes() *echo.Echo {
 		s.metrics.routes[r.Path] = true
 	}
 	return e
+}
+
+// guarded wraps h in its guards, the first outermost, as echo would; but echo wraps a
+// route's handler anew on every request, and this is done once.
+func guarded(h echo.HandlerFunc, guards ...echo.MiddlewareFunc) echo.HandlerFunc {
+	for i := len(guards) - 1; i >= 0; i-- {
+		h = guards[i](h)
+	}
+	return h
 }

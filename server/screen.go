@@ -7,12 +7,13 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
 )
 
-// The WebSocket timings of SPEC 6.1.
+// The WebSocket timings.
 const (
 	writeWait      = 10 * time.Second // a write that takes longer drops the screen
 	pongWait       = 60 * time.Second // a screen silent this long is dropped
@@ -20,10 +21,13 @@ const (
 	maxMessageSize = 1024 // screens send only small heartbeats
 )
 
-// Screen is one connected kiosk browser. One goroutine reads, one writes. Its queue holds
-// at most one deck, one status and one reload: a newer deck replaces an older one still
-// queued (every deck is a full snapshot), so a slow screen costs bounded memory and is
-// dropped only when a write stalls for writeWait.
+// Screen is one connected kiosk browser. One goroutine reads. Nothing waits to write:
+// whoever queues a message writes what the socket takes at once (the hub's few writers,
+// for a broadcast), and only a screen whose socket is full gets a goroutine of its own to
+// finish, until its queue is empty. The queue holds at most one deck, one status and one
+// reload: a newer deck replaces an older one still queued (every deck is a full
+// snapshot), so a slow screen costs bounded memory and is dropped only when a write
+// stalls for writeWait.
 type Screen struct {
 	ID          string
 	SID         string // stable across reloads and reconnects, kept by the page
@@ -33,23 +37,46 @@ type Screen struct {
 	UserAgent   string
 	ConnectedAt time.Time
 
-	conn *websocket.Conn
-	hub  *Hub
+	// nc is the connection once gorilla's handshake is done: the screen writes its frames
+	// and reads the screen's itself, so gorilla's Conn and its read buffer are not kept.
+	nc      net.Conn
+	raw     syscall.RawConn // nil: every write takes the slow path
+	rw      rawWrite        // the write in progress, by whoever owns the socket
+	deflate bool            // permessage-deflate was negotiated
+	hub     *Hub
+	slot    int // index in the hub's roster of its userlist; guarded by hub.mu
 
 	mu      sync.Mutex
-	deck    *websocket.PreparedMessage
-	status  *websocket.PreparedMessage
-	reload  bool
-	goAway  []byte
-	wake    chan struct{}
-	done    chan struct{}
+	started bool // writePump has run: until then messages only queue, and coalesce
+	writing bool // someone is writing to the socket: the others only queue
+	closed  bool
+	queue   outbox
+	pinger  *time.Timer
 	closing sync.Once
+
+	// The reader's own: the header of the frame it waits for, and a message that comes in
+	// fragments (see readPump).
+	head       [2]byte
+	kind       int
+	compressed bool
+	fragmented bool
+	partial    []byte
 
 	lastSeen atomic.Int64 // unix nanoseconds of the last message or pong
 	lastBeat atomic.Int64 // unix nanoseconds of the last heartbeat (0: none yet)
 	version  atomic.Pointer[string]
 	viewport atomic.Pointer[string]
 	beats    atomic.Int64
+}
+
+// outbox is what waits to be written to a screen.
+type outbox struct {
+	closeFrame []byte // the last frame: going away, or the answer to the screen's close
+	ping       bool
+	pong       []byte // the answer to the screen's latest ping
+	reload     bool
+	deck       *preparedMessage
+	status     *preparedMessage
 }
 
 // ScreenInfo describes a screen for /admin.
@@ -76,12 +103,17 @@ func newScreen(hub *Hub, conn *websocket.Conn, id, userlist, lang, addr, ua, ver
 		UserlistID:  userlist,
 		Lang:        lang,
 		Addr:        addr,
-		UserAgent:   ua,
+		UserAgent:   hub.intern(ua),
 		ConnectedAt: time.Now(),
-		conn:        conn,
 		hub:         hub,
-		wake:        make(chan struct{}, 1),
-		done:        make(chan struct{}),
+		slot:        -1,
+	}
+	if conn != nil {
+		s.nc = conn.NetConn()
+		s.deflate = negotiatedDeflate(conn)
+		if sc, ok := s.nc.(syscall.Conn); ok {
+			s.raw, _ = sc.SyscallConn()
+		}
 	}
 	s.lastSeen.Store(s.ConnectedAt.UnixNano())
 	s.version.Store(&version)
@@ -113,114 +145,189 @@ func (s *Screen) Info() ScreenInfo {
 	return info
 }
 
-func (s *Screen) sendDeck(pm *websocket.PreparedMessage, version *string) {
-	s.mu.Lock()
-	s.deck = pm
-	s.mu.Unlock()
-	s.version.Store(version)
-	s.notify()
+func (s *Screen) sendDeck(m *preparedMessage, version *string) {
+	s.queueDeck(m, version)
+	s.flush()
 }
 
-func (s *Screen) sendStatus(pm *websocket.PreparedMessage) {
+// queueDeck queues a deck for the next flush.
+func (s *Screen) queueDeck(m *preparedMessage, version *string) {
 	s.mu.Lock()
-	s.status = pm
+	s.queue.deck = m
 	s.mu.Unlock()
-	s.notify()
+	s.version.Store(version)
+}
+
+func (s *Screen) sendStatus(m *preparedMessage) {
+	s.queueStatus(m)
+	s.flush()
+}
+
+func (s *Screen) queueStatus(m *preparedMessage) {
+	s.mu.Lock()
+	s.queue.status = m
+	s.mu.Unlock()
 }
 
 func (s *Screen) sendReload() {
-	s.mu.Lock()
-	s.reload = true
-	s.mu.Unlock()
-	s.notify()
+	s.queueReload()
+	s.flush()
 }
 
-func (s *Screen) notify() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
+func (s *Screen) queueReload() {
+	s.mu.Lock()
+	s.queue.reload = true
+	s.mu.Unlock()
+}
+
+// queueClose queues the close frame that ends the screen once written.
+func (s *Screen) queueClose(frame []byte) {
+	s.mu.Lock()
+	s.queue.closeFrame = frame
+	s.mu.Unlock()
+}
+
+// writePump starts the screen's writing: what was queued since it registered (a deck
+// broadcast meanwhile and the one its handler sends coalesce into one), then its pings.
+// It returns at once: what a screen is sent later is written by whoever queues it (see
+// flush), so no goroutine waits on each screen.
+func (s *Screen) writePump() {
+	s.mu.Lock()
+	if s.closed || s.started {
+		s.mu.Unlock()
+		return
+	}
+	s.started = true
+	s.pinger = time.AfterFunc(pingPeriod, s.ping)
+	s.mu.Unlock()
+	s.flush()
+}
+
+func (s *Screen) ping() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.queue.ping = true
+	s.pinger.Reset(pingPeriod)
+	s.mu.Unlock()
+	s.flush()
+}
+
+// next takes the next frame to write, in the order the screen must see them; last says
+// that the screen ends once it is written. s.mu is held.
+func (s *Screen) next() (frame []byte, last bool) {
+	q := &s.queue
+	switch {
+	case q.closeFrame != nil:
+		frame, last = q.closeFrame, true
+		*q = outbox{}
+	case q.pong != nil:
+		frame, q.pong = q.pong, nil
+	case q.ping:
+		frame, q.ping = pingFrame, false
+	case q.reload:
+		// The page reloads and asks for what it needs.
+		frame, q.reload, q.deck, q.status = s.hub.reloadMsg.frame(s.deflate), false, nil, nil
+	case q.deck != nil:
+		frame, q.deck = q.deck.frame(s.deflate), nil
+	case q.status != nil:
+		frame, q.status = q.status.frame(s.deflate), nil
+	}
+	return frame, last
+}
+
+// flush writes what s has queued without waiting on the network: the frames the socket
+// takes at once are written here; the rest of a frame it does not take whole is left to a
+// goroutine of the screen's own (finish), so a slow screen holds up no writer and no
+// other screen. While someone writes, the others only queue: the writer takes what they
+// queued before it lets go.
+func (s *Screen) flush() {
+	s.mu.Lock()
+	if s.writing || s.closed || !s.started {
+		s.mu.Unlock()
+		return
+	}
+	for {
+		frame, last := s.next()
+		if frame == nil {
+			s.mu.Unlock()
+			return
+		}
+		s.writing = true
+		s.mu.Unlock()
+		n, err := s.tryWrite(frame)
+		switch {
+		case err != nil:
+			s.close()
+			return
+		case n < len(frame):
+			go s.finish(frame[n:], last)
+			return
+		case last:
+			s.close()
+			return
+		}
+		s.mu.Lock()
+		s.writing = false
+		if s.closed {
+			s.mu.Unlock()
+			return
+		}
 	}
 }
 
-// closeGoingAway sends a going-away close frame and waits, briefly, for the screen to end.
-func (s *Screen) closeGoingAway(frame []byte) {
-	s.mu.Lock()
-	s.goAway = frame
-	s.mu.Unlock()
-	s.notify()
-	select {
-	case <-s.done:
-	case <-time.After(writeWait):
-		s.close()
+// finish is the slow path: it writes the rest of a frame, and whatever is queued
+// meanwhile, waiting for the socket up to writeWait each time; a screen that stalls that
+// long is dropped.
+func (s *Screen) finish(rest []byte, last bool) {
+	nc := s.nc
+	for {
+		nc.SetWriteDeadline(time.Now().Add(writeWait)) //nolint:errcheck // the write reports it
+		if _, err := nc.Write(rest); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				s.hub.dropped.Add(1) // a slow screen, not one that went away
+				s.hub.log.Warn("slow screen dropped", slog.String("screen", s.ID), slog.String("address", s.Addr))
+			}
+			s.close()
+			return
+		}
+		if last {
+			s.close()
+			return
+		}
+		// The next non-blocking write must not meet this deadline once it has passed.
+		nc.SetWriteDeadline(time.Time{}) //nolint:errcheck
+		s.mu.Lock()
+		frame, l := s.next()
+		if frame == nil || s.closed {
+			s.writing = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		rest, last = frame, l
 	}
 }
 
-// close ends the screen once: the writer stops, the connection closes, the hub forgets it.
+// close ends the screen once: pings stop, the connection closes (which ends the reader),
+// the hub forgets it.
 func (s *Screen) close() {
 	s.closing.Do(func() {
-		close(s.done)
-		s.conn.Close()
+		s.mu.Lock()
+		s.closed = true
+		s.queue = outbox{}
+		if s.pinger != nil {
+			s.pinger.Stop()
+		}
+		s.mu.Unlock()
+		if s.nc != nil {
+			s.nc.Close()
+		}
 		s.hub.Unregister(s)
 	})
-}
-
-// take empties the queue in the order the screen must see it.
-func (s *Screen) take() (goAway []byte, reload bool, deck, status *websocket.PreparedMessage) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	goAway, reload, deck, status = s.goAway, s.reload, s.deck, s.status
-	s.goAway, s.reload, s.deck, s.status = nil, false, nil, nil
-	return
-}
-
-// writePump is the screen's only writer.
-func (s *Screen) writePump() {
-	ping := time.NewTicker(pingPeriod)
-	defer func() {
-		ping.Stop()
-		s.close()
-	}()
-	for {
-		select {
-		case <-s.done:
-			return
-		case <-ping.C:
-			if err := s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
-				return
-			}
-		case <-s.wake:
-			goAway, reload, deck, status := s.take()
-			if goAway != nil {
-				s.conn.WriteControl(websocket.CloseMessage, goAway, time.Now().Add(time.Second)) //nolint:errcheck // closing anyway
-				return
-			}
-			if reload {
-				if !s.write(s.hub.reloadMsg) {
-					return
-				}
-				continue // the page reloads and asks for what it needs
-			}
-			if deck != nil && !s.write(deck) {
-				return
-			}
-			if status != nil && !s.write(status) {
-				return
-			}
-		}
-	}
-}
-
-func (s *Screen) write(pm *websocket.PreparedMessage) bool {
-	s.conn.SetWriteDeadline(time.Now().Add(writeWait)) //nolint:errcheck // the write reports it
-	if err := s.conn.WritePreparedMessage(pm); err != nil {
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			s.hub.dropped.Add(1) // a slow screen, not one that went away
-			s.hub.log.Warn("slow screen dropped", slog.String("screen", s.ID), slog.String("address", s.Addr))
-		}
-		return false
-	}
-	return true
 }
 
 // clientMessage is what a screen sends: a heartbeat with the version and viewport it shows.
@@ -228,28 +335,6 @@ type clientMessage struct {
 	Type     string `json:"type"`
 	Version  string `json:"version"`
 	Viewport string `json:"viewport"`
-}
-
-// readPump is the screen's only reader: it keeps the read deadline alive and records
-// heartbeats. Any read error (a close, a timeout, a message over the limit) ends the screen.
-func (s *Screen) readPump() {
-	defer s.close()
-	s.conn.SetReadLimit(maxMessageSize)
-	s.conn.SetReadDeadline(time.Now().Add(pongWait)) //nolint:errcheck
-	s.conn.SetPongHandler(func(string) error {
-		s.lastSeen.Store(time.Now().UnixNano())
-		return s.conn.SetReadDeadline(time.Now().Add(pongWait))
-	})
-	for {
-		kind, msg, err := s.conn.ReadMessage()
-		if err != nil {
-			return
-		}
-		now := time.Now()
-		s.lastSeen.Store(now.UnixNano())
-		s.conn.SetReadDeadline(now.Add(pongWait)) //nolint:errcheck
-		s.receive(kind, msg)
-	}
 }
 
 // receive records what a screen said. Anything but a well-formed heartbeat is ignored;

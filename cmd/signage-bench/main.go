@@ -1,28 +1,40 @@
 // Command signage-bench measures the server as `make bench` reports it: feed throughput
-// against bare net/http serving the same bytes, WebSocket fan-out to thousands of screens,
-// upstream economy and the screen page's weight and time to first byte. Every figure is
-// measured side by side in the same run; targets print PASS or MISS and never fail.
+// against bare net/http serving the same bytes with the same headers, WebSocket fan-out to
+// thousands of screens and the memory they hold, upstream economy and the screen page's
+// weight and time to first byte. Every figure is measured side by side in the same run;
+// targets print PASS or MISS and never fail.
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 )
 
 func main() {
 	clients := flag.Int("clients", 0, "internal: run as the screen-client process with this many screens")
 	wsURL := flag.String("ws", "", "internal: the WebSocket URL for -clients")
+	deflate := flag.Bool("deflate", true, "internal: the screens of -clients offer permessage-deflate")
 	quick := flag.Bool("quick", false, "smaller figures, for a smoke run")
+	only := flag.String("only", "", "comma-separated parts to run: feed, page, fanout (default: all)")
+	profile := flag.String("profile", "", "write CPU and heap profiles of each part into this directory")
 	flag.Parse()
 	if *clients > 0 {
-		if err := runClients(*clients, *wsURL); err != nil {
+		if err := runClients(*clients, *wsURL, *deflate, *profile); err != nil {
 			fmt.Fprintln(os.Stderr, "clients:", err)
 			os.Exit(1)
 		}
 		return
 	}
-	if err := run(*quick); err != nil {
+	parts := map[string]bool{"feed": true, "page": true, "fanout": true}
+	if *only != "" {
+		parts = map[string]bool{}
+		for p := range strings.SplitSeq(*only, ",") {
+			parts[strings.TrimSpace(p)] = true
+		}
+	}
+	if err := run(options{quick: *quick, parts: parts, profile: *profile}); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
