@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"compress/flate"
 	"encoding/binary"
-	"reflect"
-
-	"github.com/gorilla/websocket"
+	"net/http"
+	"strings"
 )
 
 // WebSocket opcodes (RFC 6455, 5.2).
@@ -88,23 +87,18 @@ func controlFrame(op byte, payload []byte) []byte {
 
 var pingFrame = controlFrame(opPing, nil)
 
-// negotiatedDeflate reports whether permessage-deflate was negotiated on c. gorilla keeps
-// that to itself, but its Conn has a compression writer exactly when it was. Should a
-// later version move the field, screens get plain frames, which are always allowed; the
-// tests notice the change.
-func negotiatedDeflate(c *websocket.Conn) bool {
-	if compressionWriter == nil {
-		return false
+// offersDeflate reports whether a WebSocket handshake offers permessage-deflate (RFC 7692):
+// gorilla's Upgrader, with compression enabled, accepts it exactly then, as its own
+// negotiation reads the same header the same way. Deciding it here from the request
+// spares reading gorilla's unexported state.
+func offersDeflate(h http.Header) bool {
+	for _, v := range h.Values("Sec-Websocket-Extensions") {
+		for ext := range strings.SplitSeq(v, ",") {
+			name, _, _ := strings.Cut(ext, ";")
+			if strings.TrimSpace(name) == "permessage-deflate" {
+				return true
+			}
+		}
 	}
-	return !reflect.ValueOf(c).Elem().FieldByIndex(compressionWriter).IsNil()
+	return false
 }
-
-// compressionWriter is the index of gorilla's Conn.newCompressionWriter, looked up once;
-// nil if there is no such func field.
-var compressionWriter = func() []int {
-	f, ok := reflect.TypeFor[websocket.Conn]().FieldByName("newCompressionWriter")
-	if !ok || f.Type.Kind() != reflect.Func {
-		return nil
-	}
-	return f.Index
-}()

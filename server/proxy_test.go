@@ -189,11 +189,15 @@ func TestScreenLimitPerRealAddress(t *testing.T) {
 		t.Fatalf("another client's screen: %d, want 101", status)
 	}
 	defer c.Close()
-	st := e.status()
-	addrs := map[string]int{}
-	for _, s := range st.Screens {
-		addrs[s.Address]++
-	}
+	// A screen is registered just after its handshake's answer: wait for all three.
+	var addrs map[string]int
+	waitFor(t, 5*time.Second, "three screens on the status page", func() bool {
+		addrs = map[string]int{}
+		for _, s := range e.status().Screens {
+			addrs[s.Address]++
+		}
+		return len(e.status().Screens) == 3
+	})
 	if addrs["198.51.100.7"] != 2 || addrs["198.51.100.8"] != 1 {
 		t.Errorf("the status page lists addresses %v", addrs)
 	}

@@ -110,7 +110,6 @@ func newScreen(hub *Hub, conn *websocket.Conn, id, userlist, lang, addr, ua, ver
 	}
 	if conn != nil {
 		s.nc = conn.NetConn()
-		s.deflate = negotiatedDeflate(conn)
 		if sc, ok := s.nc.(syscall.Conn); ok {
 			s.raw, _ = sc.SyscallConn()
 		}

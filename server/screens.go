@@ -194,6 +194,7 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 		id = s.cluster.Instance() + "." + id // unique in the cluster, and says where it is
 	}
 	scr := newScreen(s.hub, conn, id, ul.ID, opts.Lang, addr, truncate(r.UserAgent(), 256), truncate(q.Get("v"), 64))
+	scr.deflate = s.upgrader.EnableCompression && offersDeflate(r.Header)
 	if sid := strings.ToLower(q.Get("sid")); IsUUID(sid) {
 		scr.SID = sid
 	}

@@ -76,7 +76,7 @@ func (s *Server) lobbyNews(start time.Time, n int) []map[string]any {
 	visitors := 40 + (n*7)%55
 	return []map[string]any{
 		{
-			"id":          "live-visitors",
+			"id": "live-visitors",
 			"title": map[string]string{
 				"en-US": fmt.Sprintf("Today at HQ: %d visitors signed in", visitors),
 				"nl-BE": fmt.Sprintf("Vandaag op het hoofdkantoor: %d bezoekers", visitors),
