@@ -167,6 +167,9 @@ type adminScreenDTO struct {
 	ScreenInfo
 	Instance string `json:"instance,omitempty"` // the instance that holds it, in a cluster
 	Online   bool   `json:"online"`
+	// Quiet says that the screen rests in its quiet hours: black, and maybe switched off
+	// by the TV's own eco mode, which is no reason to call it offline.
+	Quiet bool `json:"quiet,omitempty"`
 	// Left is when a screen that is no longer connected went away.
 	Left *time.Time `json:"disconnected_at,omitempty"`
 }
@@ -354,7 +357,7 @@ func (s *Server) localScreens(now time.Time) []adminScreenDTO {
 	}
 	for _, info := range s.hub.List() {
 		connected[screenKey(info)] = true
-		d := adminScreenDTO{ScreenInfo: info, Instance: instance}
+		d := adminScreenDTO{ScreenInfo: info, Instance: instance, Quiet: s.quietFor(info.QuietOff)}
 		d.Online = d.onlineAt(now, s.heartbeat)
 		out = append(out, d)
 	}
@@ -362,7 +365,7 @@ func (s *Server) localScreens(now time.Time) []adminScreenDTO {
 	gone := s.gone.list(now, connected)
 	sort.Slice(gone, func(i, j int) bool { return gone[i].at.After(gone[j].at) })
 	for _, g := range gone {
-		out = append(out, adminScreenDTO{ScreenInfo: g.info, Instance: instance, Left: timePtr(g.at)})
+		out = append(out, adminScreenDTO{ScreenInfo: g.info, Instance: instance, Left: timePtr(g.at), Quiet: s.quietFor(g.info.QuietOff)})
 	}
 	return out
 }
@@ -393,6 +396,10 @@ func (s *Server) handleAdmin(c echo.Context) error {
 		Assets: s.assets, CSRF: s.csrf, Version: st.Version, Now: st.Now, BaseURL: s.baseURL(c),
 		Upstream: st.Upstream, Problem: st.Problem, KeyHint: len(s.cfg.Server.AccessKeys) > 0,
 	}
+	for _, a := range s.announcements.list() {
+		page.Announcements = append(page.Announcements, views.AdminAnnouncement{ID: a.ID, Title: a.Title, Text: a.Text,
+			Severity: a.Severity, By: a.CreatedBy, Userlists: a.Userlists, ExpiresAt: a.ExpiresAt})
+	}
 	if cl := st.Cluster; cl != nil {
 		page.Cluster = &views.AdminCluster{Instance: cl.Instance, Role: cl.Role, Redis: cl.Redis}
 		for _, in := range st.Instances {
@@ -419,7 +426,7 @@ func (s *Server) handleAdmin(c echo.Context) error {
 		page.Screens = append(page.Screens, views.AdminScreen{
 			ID: sc.ID, Userlist: sc.UserlistID, Address: sc.Addr, UserAgent: sc.UserAgent, Viewport: sc.Viewport,
 			Version: sc.Version, ConnectedAt: sc.ConnectedAt, LastSeen: sc.LastHeartbeat, Left: orZero(sc.Left), Online: sc.Online,
-			UserlistName: ul.Name, UpToDate: ul.Version != "" && sc.Version == ul.Version, Instance: sc.Instance,
+			UserlistName: ul.Name, UpToDate: ul.Version != "" && sc.Version == ul.Version, Instance: sc.Instance, Quiet: sc.Quiet,
 		})
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

@@ -56,9 +56,13 @@ type alerter struct {
 	// active reports whether this instance sends the alerts (in a cluster, the leader
 	// does); nil: always.
 	active func() bool
+	// quiet reports whether the quiet hours hold: a screen that follows them may be black
+	// or switched off by the TV, and is not called offline for it.
+	quiet func() bool
 }
 
 type screenSeen struct {
+	quietOff          bool // it does not follow the quiet hours
 	userlist, address string
 	label             string // how alerts name it
 	lastOnline        time.Time
@@ -138,7 +142,7 @@ func (a *alerter) check(now time.Time) {
 			seen = &screenSeen{}
 			a.screens[key] = seen
 		}
-		seen.userlist, seen.address, seen.label = sc.UserlistID, sc.Addr, describeScreen(sc.ScreenInfo, a.names)
+		seen.userlist, seen.address, seen.label, seen.quietOff = sc.UserlistID, sc.Addr, describeScreen(sc.ScreenInfo, a.names), sc.QuietOff
 		if seen.announced {
 			a.enqueue(Alert{Event: "screen_recovered", Screen: sc.SID, Address: sc.Addr, Userlist: sc.UserlistID, Since: seen.lastOnline, At: now,
 				Text: slackEscape(seen.label + " is back online.")})
@@ -147,7 +151,12 @@ func (a *alerter) check(now time.Time) {
 		seen.lastOnline = now
 	}
 	var gone []string
+	resting := a.quiet != nil && a.quiet()
 	for key, seen := range a.screens {
+		if resting && !seen.quietOff && !seen.announced {
+			seen.lastOnline = now // its time to be missed starts when the quiet hours end
+			continue
+		}
 		if online[key] || seen.announced || now.Sub(seen.lastOnline) < a.offlineAfter {
 			continue
 		}

@@ -243,3 +243,41 @@ func TestAlertsFromHostileClients(t *testing.T) {
 		}
 	}
 }
+
+// TestNoOfflineAlertsInQuietHours: a screen that goes dark in its quiet hours (the TV's eco
+// mode switched it off) is not reported offline; if it is still away once they end, it is.
+func TestNoOfflineAlertsInQuietHours(t *testing.T) {
+	hook := &webhook{attempts: 1}
+	hs := httptest.NewServer(hook)
+	defer hs.Close()
+	clk := &clock{now: time.Date(2026, 12, 1, 20, 0, 0, 0, time.UTC)}
+	const beat = 200 * time.Millisecond
+	e := newEnv(t, time.Minute, func(c *server.Config) {
+		c.Alerts.WebhookURL = hs.URL
+		c.Alerts.ScreenOfflineAfter = server.Duration{Duration: 500 * time.Millisecond}
+		c.Screens.QuietHours = []string{"19:00-07:00"}
+		c.Screens.TimeZone = "UTC"
+	})
+	e.stop()
+	e.opts.HeartbeatInterval, e.opts.AlertCheckInterval, e.opts.Now = beat, 50*time.Millisecond, clk.Now
+	e.start()
+	checksPass := func(n int64) {
+		t.Helper()
+		target := e.srv.AlertChecks() + n
+		waitFor(t, 10*time.Second, "alert checks", func() bool { return e.srv.AlertChecks() >= target })
+	}
+	c := e.dial(lobby, "sid=0a1b2c3d-0000-4000-8000-00000000f0f0")
+	c.WriteJSON(map[string]string{"type": "heartbeat"}) //nolint:errcheck
+	waitFor(t, 5*time.Second, "the screen online", func() bool {
+		st := e.status()
+		return len(st.Screens) == 1 && st.Screens[0].Online
+	})
+	checksPass(3)
+	c.Close()
+	checksPass(40) // two seconds, four times the offline threshold
+	if got := hook.events(); len(got) != 0 {
+		t.Fatalf("alerts in the quiet hours: %v", got)
+	}
+	clk.set(time.Date(2026, 12, 2, 7, 30, 0, 0, time.UTC))
+	waitFor(t, 10*time.Second, "screen_offline after the quiet hours", func() bool { return strings.Join(hook.events(), ",") == "screen_offline" })
+}

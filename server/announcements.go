@@ -36,8 +36,16 @@ type announcements struct {
 
 	mu       sync.RWMutex
 	active   []Announcement
+	changed  time.Time    // when the active set last changed
 	version  atomic.Int64 // changes with the active set: part of the feeds' cache key
 	onChange func([]Announcement)
+}
+
+// changedAt is when the active announcements last changed (zero: never).
+func (an *announcements) changedAt() time.Time {
+	an.mu.RLock()
+	defer an.mu.RUnlock()
+	return an.changed
 }
 
 // load reads the board again, takes what expired off it, and tells onChange when the
@@ -63,6 +71,9 @@ func (an *announcements) load(ctx context.Context) ([]Announcement, error) {
 	an.mu.Lock()
 	changed := !sameAnnouncements(an.active, active)
 	an.active = active
+	if changed && an.version.Load() > 0 { // the first load at start is no change to readers
+		an.changed = now
+	}
 	fn := an.onChange
 	an.mu.Unlock()
 	if changed {
@@ -267,7 +278,7 @@ func (s *Server) handleDeleteAnnouncement(c echo.Context) error {
 	if ended != nil {
 		s.alertAnnouncement("announcement_ended", *ended, "ended by "+s.who(c))
 	}
-	if c.Request().Header.Get("Accept") == "text/html" || c.FormValue("csrf") != "" {
+	if c.Request().Method == http.MethodPost { // the status page's End button: back to it
 		return c.Redirect(http.StatusSeeOther, "/admin")
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -129,3 +129,25 @@ func TestAnnouncementsSurviveRestart(t *testing.T) {
 		t.Errorf("after a restart: %s", list)
 	}
 }
+
+// TestAnnouncementsGoToTheWebhook: every post and end is sent to the alert webhook, with
+// the text escaped like any alert.
+func TestAnnouncementsGoToTheWebhook(t *testing.T) {
+	hook := &webhook{attempts: 1}
+	hs := httptest.NewServer(hook)
+	defer hs.Close()
+	e := newEnv(t, time.Minute, func(c *server.Config) { c.Alerts.WebhookURL = hs.URL })
+	resp, body := e.post(`{"title":"<!channel>","text":"Lift out of order.","severity":"info","expires_at":"` + inAnHour() + `"}`)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST: %d %s", resp.StatusCode, body)
+	}
+	var a server.Announcement
+	json.Unmarshal([]byte(body), &a) //nolint:errcheck
+	e.request(http.MethodDelete, "/admin/announcements/"+a.ID, "")
+	waitFor(t, 10*time.Second, "both alerts", func() bool { return strings.Join(hook.events(), ",") == "announcement_posted,announcement_ended" })
+	hook.mu.Lock()
+	defer hook.mu.Unlock()
+	if text := hook.alerts[0].Text; !strings.Contains(text, "Lift out of order.") || strings.Contains(text, "<!channel>") {
+		t.Errorf("alert text %q", text)
+	}
+}

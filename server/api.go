@@ -58,7 +58,10 @@ func (s *Server) handleFeed(kind feedKind) echo.HandlerFunc {
 		if s.cfg.Server.PublicURL == "" {
 			key.https, key.host = s.scheme(c) == "https", r.Host
 		}
-		f, err := ct.Feed(key, s.feedIDs, func() string { return s.baseURL(c) })
+		annVersion := s.announcements.version.Load()
+		f, err := ct.Feed(key, s.feedIDs, func() feedAnnouncements {
+			return feedAnnouncements{list: s.announcements.forUserlist(ct.Userlist), version: annVersion}
+		}, annVersion, func() string { return s.baseURL(c) })
 		if err != nil {
 			return err
 		}
@@ -77,8 +80,13 @@ func (s *Server) handleFeed(kind feedKind) echo.HandlerFunc {
 		if _, ok := h["Vary"]; !ok {
 			h["Vary"] = varyEncoding
 		}
-		h["Last-Modified"] = ct.lastModified()
-		if notModified(r, etag[0], ct.Modified) {
+		modified, lastModified := ct.Modified, ct.lastModified()
+		if at := s.announcements.changedAt(); kind == feedJSON && at.After(modified) {
+			// The JSON feed carries the announcements: it changed when they did.
+			modified, lastModified = at, []string{at.UTC().Format(http.TimeFormat)}
+		}
+		h["Last-Modified"] = lastModified
+		if notModified(r, etag[0], modified) {
 			return c.NoContent(http.StatusNotModified)
 		}
 		if gz {

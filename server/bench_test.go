@@ -60,7 +60,7 @@ func BenchmarkEncodeFeeds(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, k := range []feedKind{feedJSON, feedRSS, feedAtom} {
-			if _, err := encodeFeed(c, k, "https://signage.example.com", feedIDs{upstream: "customer:acme"}); err != nil {
+			if _, err := encodeFeed(c, k, "https://signage.example.com", feedIDs{upstream: "customer:acme"}, feedAnnouncements{}); err != nil {
 				b.Fatal(err)
 			}
 		}

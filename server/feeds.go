@@ -39,6 +39,14 @@ type encodedFeed struct {
 
 	// the same, as header values, so serving them allocates nothing
 	contentTypeHeader, etagHeader, gzETagHeader, lengthHeader, gzLengthHeader []string
+
+	announcements int64 // the version of the announcements a JSON feed carries
+}
+
+// feedAnnouncements are the announcements a JSON feed carries, and their version.
+type feedAnnouncements struct {
+	list    []Announcement
+	version int64
 }
 
 // feedCache keeps the encoded feeds of one Content per base URL. With public_url set there
@@ -63,24 +71,33 @@ const maxFeedBases = 8
 func newFeedCache() *feedCache { return &feedCache{} }
 
 // Feed returns c encoded as kind, with links below base(), which is asked for only when
-// this encoding is not kept yet.
-func (c *Edition) Feed(key feedKey, ids feedIDs, base func() string) (*encodedFeed, error) {
+// this encoding is not kept yet. The JSON feed carries the announcements of ann, and is
+// encoded again when they change.
+func (c *Edition) Feed(key feedKey, ids feedIDs, ann func() feedAnnouncements, annVersion int64, base func() string) (*encodedFeed, error) {
 	kind := key.kind
-	if f, ok := c.feeds.entries.Load(key); ok {
+	current := func(f any) bool { return kind != feedJSON || f.(*encodedFeed).announcements == annVersion }
+	if f, ok := c.feeds.entries.Load(key); ok && current(f) {
 		return f.(*encodedFeed), nil
 	}
 	c.feeds.mu.Lock()
 	defer c.feeds.mu.Unlock()
-	if f, ok := c.feeds.entries.Load(key); ok {
-		return f.(*encodedFeed), nil
+	old, kept := c.feeds.entries.Load(key)
+	if kept && current(old) {
+		return old.(*encodedFeed), nil
 	}
-	f, err := encodeFeed(c, kind, base(), ids)
+	var a feedAnnouncements
+	if kind == feedJSON {
+		a = ann()
+	}
+	f, err := encodeFeed(c, kind, base(), ids, a)
 	if err != nil {
 		return nil, err
 	}
-	if c.feeds.n < 3*maxFeedBases {
+	if kept || c.feeds.n < 3*maxFeedBases {
 		c.feeds.entries.Store(key, f)
-		c.feeds.n++
+		if !kept {
+			c.feeds.n++
+		}
 	}
 	return f, nil
 }
@@ -88,7 +105,7 @@ func (c *Edition) Feed(key feedKey, ids feedIDs, base func() string) (*encodedFe
 // feedPaths are where each kind is served, for its self link.
 var feedPaths = [...]string{feedJSON: "/api/feed.json", feedRSS: "/api/feed.rss", feedAtom: "/api/feed.atom"}
 
-func encodeFeed(c *Edition, kind feedKind, base string, ids feedIDs) (*encodedFeed, error) {
+func encodeFeed(c *Edition, kind feedKind, base string, ids feedIDs, ann feedAnnouncements) (*encodedFeed, error) {
 	links := feedLinks{home: base + "/screens/" + c.Userlist, ids: ids}
 	if base != "" {
 		links.self = base + feedPaths[kind] + "?userlist=" + c.Userlist
@@ -97,7 +114,7 @@ func encodeFeed(c *Edition, kind feedKind, base string, ids feedIDs) (*encodedFe
 	var err error
 	switch kind {
 	case feedJSON:
-		body, err = json.Marshal(newJSONFeed(c, c.Stale, links))
+		body, err = json.Marshal(newJSONFeed(c, c.Stale, links, ann.list))
 	case feedRSS:
 		body, err = encodeRSS(c, links)
 	case feedAtom:
@@ -118,6 +135,7 @@ func encodeFeed(c *Edition, kind feedKind, base string, ids feedIDs) (*encodedFe
 		gzETag:      strongETag(gz.Bytes()),
 	}
 	f.contentTypeHeader, f.etagHeader, f.gzETagHeader = []string{f.contentType}, []string{f.etag}, []string{f.gzETag}
+	f.announcements = ann.version
 	f.lengthHeader, f.gzLengthHeader = []string{strconv.Itoa(len(f.body))}, []string{strconv.Itoa(len(f.gz))}
 	return f, nil
 }

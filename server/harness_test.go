@@ -194,10 +194,25 @@ type wsMessage struct {
 	HTML    string `json:"html"`
 	Stale   bool   `json:"stale"`
 	Since   string `json:"since"`
+	Quiet   bool   `json:"quiet"`
 }
 
-// readMessage reads the next message, failing the test after timeout.
+// readMessage reads the next message about the news (deck, status, reload), failing the
+// test after timeout. The announcements and quiet messages that every screen gets on
+// connecting are passed over: readAnyMessage reads those.
 func readMessage(t *testing.T, conn *websocket.Conn, timeout time.Duration) wsMessage {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		m := readAnyMessage(t, conn, time.Until(deadline))
+		if m.Type != "announcements" && m.Type != "quiet" {
+			return m
+		}
+	}
+}
+
+// readAnyMessage reads the next message of any type.
+func readAnyMessage(t *testing.T, conn *websocket.Conn, timeout time.Duration) wsMessage {
 	t.Helper()
 	conn.SetReadDeadline(time.Now().Add(timeout)) //nolint:errcheck
 	_, b, err := conn.ReadMessage()

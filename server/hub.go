@@ -244,6 +244,32 @@ func (h *Hub) Status(c *Edition) {
 	h.write(screens)
 }
 
+// Announce sends every screen the announcements it must show, msgFor(screen) being the
+// message for its userlist and language.
+func (h *Hub) Announce(msgFor func(*Screen) *preparedMessage) {
+	h.broadcasts.Add(1)
+	screens := h.screensOf("")
+	for _, s := range screens {
+		s.queueAnnouncements(msgFor(s))
+	}
+	h.write(screens)
+}
+
+// Quiet tells every screen that follows the quiet hours whether they hold now.
+func (h *Hub) Quiet(m *preparedMessage) {
+	h.broadcasts.Add(1)
+	screens := h.screensOf("")
+	n := 0
+	for _, s := range screens {
+		if !s.QuietOff {
+			s.queueQuiet(m)
+			screens[n] = s
+			n++
+		}
+	}
+	h.write(screens[:n])
+}
+
 // Reload tells the screens of a userlist ("" for every screen) to reload; it returns how many.
 func (h *Hub) Reload(id string) int {
 	screens := h.screensOf(id)

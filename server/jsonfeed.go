@@ -21,10 +21,20 @@ type jsonFeed struct {
 }
 
 type signageExt struct {
-	Userlist  string     `json:"userlist"`
-	FetchedAt *time.Time `json:"fetched_at"`
-	Stale     bool       `json:"stale"`
-	Version   string     `json:"version"`
+	Userlist      string             `json:"userlist"`
+	FetchedAt     *time.Time         `json:"fetched_at"`
+	Stale         bool               `json:"stale"`
+	Version       string             `json:"version"`
+	Announcements []feedAnnouncement `json:"announcements"`
+}
+
+// feedAnnouncement is an active announcement as the JSON feed carries it.
+type feedAnnouncement struct {
+	ID        string    `json:"id"`
+	Title     string    `json:"title,omitempty"`
+	Text      string    `json:"text"`
+	Severity  string    `json:"severity"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 type jsonFeedItem struct {
@@ -45,14 +55,17 @@ type jsonFeedAuthor struct {
 	Name string `json:"name"`
 }
 
-func newJSONFeed(c *Edition, stale bool, l feedLinks) jsonFeed {
+func newJSONFeed(c *Edition, stale bool, l feedLinks, ann []Announcement) jsonFeed {
 	f := jsonFeed{
 		Version:     "https://jsonfeed.org/version/1.1",
 		Title:       c.Title(),
 		Description: "News from Spencer, for screens and intranet pages",
 		Language:    c.Locale,
 		Items:       make([]jsonFeedItem, 0, len(c.Items)),
-		Signage:     signageExt{Userlist: c.Userlist, Stale: stale, Version: c.Version},
+		Signage:     signageExt{Userlist: c.Userlist, Stale: stale, Version: c.Version, Announcements: []feedAnnouncement{}},
+	}
+	for _, a := range ann {
+		f.Signage.Announcements = append(f.Signage.Announcements, feedAnnouncement{ID: a.ID, Title: a.Title, Text: a.Text, Severity: a.Severity, ExpiresAt: a.ExpiresAt})
 	}
 	if l.self != "" {
 		f.HomePageURL, f.FeedURL = l.home, l.self

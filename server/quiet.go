@@ -137,9 +137,6 @@ func (q quietHours) quiet(t time.Time) bool {
 	return false
 }
 
-// enabled reports whether any quiet hours are configured.
-func (q quietHours) enabled() bool { return len(q.windows) > 0 }
-
 // checkQuiet puts the screens to rest, or wakes them, when the quiet hours begin or end.
 func (s *Server) checkQuiet(now time.Time) {
 	q := s.quiet.quiet(now)

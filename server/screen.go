@@ -31,6 +31,7 @@ const (
 type Screen struct {
 	ID          string
 	SID         string // stable across reloads and reconnects, kept by the page
+	QuietOff    bool   // opted out of the quiet hours (?quiet=off)
 	UserlistID  string
 	Lang        string
 	Addr        string
@@ -77,6 +78,8 @@ type outbox struct {
 	reload     bool
 	deck       *preparedMessage
 	status     *preparedMessage
+	announce   *preparedMessage // the announcements to show, the latest replacing any queued
+	quiet      *preparedMessage // whether the quiet hours hold, likewise
 }
 
 // ScreenInfo describes a screen for /admin.
@@ -95,6 +98,7 @@ type ScreenInfo struct {
 	// answering pings, so only heartbeats say that a screen is alive.
 	LastHeartbeat time.Time `json:"last_heartbeat"`
 	Heartbeats    int64     `json:"heartbeats"`
+	QuietOff      bool      `json:"quiet_off,omitempty"` // opted out of the quiet hours
 }
 
 func newScreen(hub *Hub, conn *websocket.Conn, id, userlist, lang, addr, ua, version string) *Screen {
@@ -122,6 +126,7 @@ func newScreen(hub *Hub, conn *websocket.Conn, id, userlist, lang, addr, ua, ver
 // Info describes s.
 func (s *Screen) Info() ScreenInfo {
 	info := ScreenInfo{
+		QuietOff:    s.QuietOff,
 		ID:          s.ID,
 		SID:         s.SID,
 		UserlistID:  s.UserlistID,
@@ -171,6 +176,18 @@ func (s *Screen) queueStatus(m *preparedMessage) {
 func (s *Screen) sendReload() {
 	s.queueReload()
 	s.flush()
+}
+
+func (s *Screen) queueAnnouncements(m *preparedMessage) {
+	s.mu.Lock()
+	s.queue.announce = m
+	s.mu.Unlock()
+}
+
+func (s *Screen) queueQuiet(m *preparedMessage) {
+	s.mu.Lock()
+	s.queue.quiet = m
+	s.mu.Unlock()
 }
 
 func (s *Screen) queueReload() {
@@ -228,11 +245,15 @@ func (s *Screen) next() (frame []byte, last bool) {
 		frame, q.ping = pingFrame, false
 	case q.reload:
 		// The page reloads and asks for what it needs.
-		frame, q.reload, q.deck, q.status = s.hub.reloadMsg.frame(s.deflate), false, nil, nil
+		frame, q.reload, q.deck, q.status, q.announce, q.quiet = s.hub.reloadMsg.frame(s.deflate), false, nil, nil, nil, nil
 	case q.deck != nil:
 		frame, q.deck = q.deck.frame(s.deflate), nil
 	case q.status != nil:
 		frame, q.status = q.status.frame(s.deflate), nil
+	case q.announce != nil:
+		frame, q.announce = q.announce.frame(s.deflate), nil
+	case q.quiet != nil:
+		frame, q.quiet = q.quiet.frame(s.deflate), nil
 	}
 	return frame, last
 }

@@ -100,7 +100,10 @@ func (s *Server) handleScreen(c echo.Context) error {
 	}
 	opts := s.pageOptions(c)
 	page := views.ScreenPage{Options: opts, Assets: s.assets, Build: s.build, Demo: s.opts.Demo,
-		StaleMarkerAfter: int(s.cfg.Screens.StaleMarkerAfter.Seconds())}
+		StaleMarkerAfter: int(s.cfg.Screens.StaleMarkerAfter.Seconds()),
+		Quiet:            s.quietFor(quietOff(c))}
+	l := s.layer(ul.ID, opts.Lang)
+	page.AnnouncementsHTML, page.AnnouncementsVersion = l.screen, l.version
 	if ct := s.content(c.Request().Context(), ul); ct != nil {
 		page.Deck = ct.viewHeader(opts.Lang)
 		page.DeckHTML = string(ct.DeckHTML(opts.Lang))
@@ -117,7 +120,8 @@ func (s *Server) handleEmbed(c echo.Context) error {
 		return err
 	}
 	opts := s.pageOptions(c)
-	page := views.EmbedPage{Options: opts, Assets: s.assets, Build: s.build, Demo: s.opts.Demo}
+	page := views.EmbedPage{Options: opts, Assets: s.assets, Build: s.build, Demo: s.opts.Demo,
+		AnnouncementsHTML: s.layer(ul.ID, opts.Lang).embed}
 	if ct := s.content(c.Request().Context(), ul); ct != nil {
 		page.Deck = ct.viewHeader(opts.Lang)
 		page.ListHTML = string(ct.EmbedHTML(opts.Lang))
@@ -135,23 +139,33 @@ type fragment struct {
 	Stale   bool   `json:"stale"`
 	Since   string `json:"since,omitempty"`
 	Build   string `json:"build"`
+	// Announcements is the layer of announcements to show ("" for none); Quiet whether
+	// the screen rests now (screens only).
+	Announcements        string `json:"announcements"`
+	AnnouncementsVersion string `json:"announcements_version,omitempty"`
+	Quiet                bool   `json:"quiet,omitempty"`
 }
 
 func (s *Server) handleScreenDeck(c echo.Context) error {
-	return s.serveFragment(c, (*Edition).DeckHTML)
+	return s.serveFragment(c, (*Edition).DeckHTML, func(l *layer) string { return l.screen })
 }
 
 func (s *Server) handleEmbedFragment(c echo.Context) error {
-	return s.serveFragment(c, (*Edition).EmbedHTML)
+	return s.serveFragment(c, (*Edition).EmbedHTML, func(l *layer) string { return l.embed })
 }
 
-func (s *Server) serveFragment(c echo.Context, html func(*Edition, string) []byte) error {
+// quietOff reports whether a screen opted out of the quiet hours (?quiet=off).
+func quietOff(c echo.Context) bool { return c.QueryParam("quiet") == "off" }
+
+func (s *Server) serveFragment(c echo.Context, html func(*Edition, string) []byte, layerHTML func(*layer) string) error {
 	ul, err := s.userlist(c.Param("id"))
 	if err != nil {
 		return err
 	}
 	opts := s.pageOptions(c)
-	f := fragment{Build: s.build, State: string(views.DeckLoading)}
+	l := s.layer(ul.ID, opts.Lang)
+	f := fragment{Build: s.build, State: string(views.DeckLoading),
+		Announcements: layerHTML(l), AnnouncementsVersion: l.version, Quiet: s.quietFor(quietOff(c))}
 	if ct := s.content(c.Request().Context(), ul); ct != nil {
 		f.Version, f.State, f.Stale = ct.Version, string(ct.State), ct.Stale
 		if ct.Stale && !ct.StaleSince.IsZero() {
@@ -197,6 +211,16 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 	scr.deflate = s.upgrader.EnableCompression && offersDeflate(r.Header)
 	if sid := strings.ToLower(q.Get("sid")); IsUUID(sid) {
 		scr.SID = sid
+	}
+	scr.QuietOff = q.Get("quiet") == "off"
+	// What the page may have missed while it was away: the announcements (unless it shows
+	// these ones, ?a=) and the quiet hours (unless it is in that state, ?q=). Queued before
+	// the screen joins the hub, so that a change broadcast from then on replaces them.
+	if l := s.layer(ul.ID, opts.Lang); q.Get("a") != l.version {
+		scr.queueAnnouncements(l.msg)
+	}
+	if quiet := s.quietFor(scr.QuietOff); quiet != (q.Get("q") == "1") {
+		scr.queueQuiet(quietMessage(quiet))
 	}
 	if err := s.hub.Register(scr); err != nil {
 		s.hub.Release(addr)

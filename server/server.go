@@ -109,6 +109,7 @@ type Server struct {
 	quiet         quietHours
 	quietNow      atomic.Bool // the quiet hours hold now
 	announcements *announcements
+	layers        layers
 	stopTick      chan struct{}
 }
 
@@ -187,6 +188,7 @@ func New(cfg Config, opts Options) *Server {
 			every = opts.AlertCheckInterval
 		}
 		s.alerts = newAlerter(cfg.Alerts, s.status, s.names, s.log, every)
+		s.alerts.quiet = s.quietNow.Load
 		if s.cluster != nil {
 			// One message per event for the whole cluster: the leader's.
 			s.alerts.active = s.cluster.Leader

@@ -73,4 +73,79 @@
   document.addEventListener("visibilitychange", refresh);
   // For browser tests: refresh now, and count the refreshes done.
   window.__signageAdmin = { refresh: refresh, refreshes: () => refreshes };
+
+  // ---- the announcement form: a preview as the screens will show it, and a JSON POST to
+  // the same API that scripts use ----
+  const form = document.getElementById("announce-form");
+  const preview = document.getElementById("announce-preview");
+  const result = document.getElementById("announce-result");
+  function draft() {
+    const data = new FormData(form);
+    const minutes = parseInt(data.get("duration"), 10) || 60;
+    return {
+      title: (data.get("title") || "").trim(),
+      text: (data.get("text") || "").trim(),
+      severity: data.get("severity") === "urgent" ? "urgent" : "info",
+      userlists: data.getAll("userlists"),
+      expires_at: new Date(Date.now() + minutes * 60000).toISOString(),
+    };
+  }
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text) e.textContent = text;
+    return e;
+  }
+  function renderPreview() {
+    const d = draft();
+    preview.replaceChildren();
+    preview.dataset.severity = d.severity;
+    if (!d.text) {
+      preview.append(el("p", "announce-preview-empty", "Write a text to see how the screens will show it."));
+      return;
+    }
+    if (d.severity === "urgent") {
+      const layer = el("div", "preview-urgent");
+      layer.append(el("p", "urgent-label", "Urgent"));
+      if (d.title) layer.append(el("p", "preview-urgent-title", d.title));
+      layer.append(el("p", "preview-urgent-text", d.text));
+      preview.append(layer);
+    } else {
+      const banner = el("div", "preview-banner");
+      banner.append(el("span", "info-label", "Announcement"));
+      const line = el("span", "preview-banner-text");
+      if (d.title) line.append(el("strong", "", d.title + " "));
+      line.append(document.createTextNode(d.text));
+      banner.append(line);
+      preview.append(banner);
+    }
+  }
+  if (form && preview) {
+    form.addEventListener("input", renderPreview);
+    form.addEventListener("change", renderPreview);
+    renderPreview();
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      result.textContent = "Sending…";
+      try {
+        const res = await fetch("/admin/announcements", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(draft()),
+        });
+        const answer = await res.json().catch(() => ({}));
+        if (!res.ok) {
+          result.textContent = answer.error || "Refused (" + res.status + ").";
+          return;
+        }
+        result.textContent = "On the screens now.";
+        form.reset();
+        renderPreview();
+        refresh();
+      } catch (e) {
+        result.textContent = "The server did not answer.";
+      }
+    });
+  }
 })();

@@ -4,6 +4,7 @@
   "use strict";
   const body = document.body;
   const list = document.getElementById("list");
+  const announcements = document.getElementById("announcements");
   if (!body || !list) return;
   const userlist = body.dataset.userlist || "";
   const lang = body.dataset.lang || "";
@@ -67,6 +68,10 @@
       if (!res.ok) return;
       const f = await res.json();
       if (f.build && build && f.build !== build) { location.reload(); return; }
+      if (announcements && typeof f.announcements === "string" && f.announcements !== announcements.dataset.html) {
+        announcements.innerHTML = announcements.dataset.html = f.announcements;
+        update();
+      }
       if (f.html && f.version !== version) {
         const tpl = document.createElement("template");
         tpl.innerHTML = f.html;
@@ -79,6 +84,7 @@
     } catch (e) { /* keep what we show */ }
   }
 
+  if (announcements) announcements.dataset.html = announcements.innerHTML.trim();
   applyLimit();
   localizeDates();
   update();

@@ -163,8 +163,14 @@
     }
   }
 
+  // schedule starts the wait for the next slide; while an urgent announcement has the
+  // screen or the screen rests in its quiet hours, nothing rotates.
   function schedule() {
     clearTimeout(rotateTimer);
+    if (held()) {
+      document.getElementById("progress")?.classList.remove("run");
+      return;
+    }
     restartProgress();
     rotateTimer = setTimeout(advance, cfg.interval);
   }
@@ -222,8 +228,72 @@
 
   function onDeck(msg) {
     if (!msg || typeof msg.html !== "string" || msg.version === version) return;
-    if (slides().length < 2) applyDeck(msg); // nothing rotating: show at once
+    if (slides().length < 2 || held()) applyDeck(msg); // nothing rotating, or nobody sees it: at once
     else pendingDeck = msg; // at the next slide boundary
+  }
+
+  // ---- announcements and quiet hours ----
+  // The server sends the announcements layer as HTML (urgent ones over everything, the
+  // informative ones as a banner) and the quiet hours as on and off; both come again on
+  // every connection, so a screen that was away catches up.
+  const annEl = document.getElementById("announcements");
+  let quiet = body.dataset.quiet === "1";
+  let infoTimer = 0;
+
+  function held() {
+    return quiet || !!(annEl && annEl.querySelector(".urgent-layer"));
+  }
+
+  function onAnnouncements(html, v) {
+    if (!annEl || typeof html !== "string") return;
+    annEl.dataset.version = v || "";
+    if (html === annEl.dataset.html) return;
+    annEl.innerHTML = annEl.dataset.html = html;
+    afterAnnouncements();
+  }
+
+  function afterAnnouncements() {
+    body.classList.toggle("has-urgent", !!annEl.querySelector(".urgent-layer"));
+    body.classList.toggle("has-banner", !!annEl.querySelector(".info-banner"));
+    fitUrgent();
+    rotateInfo();
+    layout(); // the banner takes room from the slides
+    if (!held() && pendingDeck) applyDeck(pendingDeck);
+    else schedule();
+  }
+
+  // fitUrgent shrinks an urgent announcement until it fits the screen, down to half its
+  // size (its text then stays at 2.5 % of the shorter side or more).
+  function fitUrgent() {
+    const inner = annEl && annEl.querySelector(".urgent-inner");
+    if (!inner) return;
+    for (let scale = 1; scale >= 0.5; scale -= 0.05) {
+      inner.style.setProperty("--urgent-scale", scale.toFixed(2));
+      if (inner.scrollHeight <= inner.clientHeight + 1) return;
+    }
+  }
+
+  // rotateInfo shows the informative announcements one at a time, a slide's time each.
+  function rotateInfo() {
+    clearInterval(infoTimer);
+    const items = annEl ? Array.from(annEl.querySelectorAll(".info-item")) : [];
+    if (items.length < 2) return;
+    let i = 0;
+    infoTimer = setInterval(() => {
+      items[i].classList.remove("is-active");
+      i = (i + 1) % items.length;
+      items[i].classList.add("is-active");
+    }, cfg.interval);
+  }
+
+  function onQuiet(on) {
+    on = !!on;
+    if (on === quiet) return;
+    quiet = on;
+    body.classList.toggle("quiet", quiet);
+    body.dataset.quiet = quiet ? "1" : "0";
+    if (!quiet && pendingDeck) applyDeck(pendingDeck); // wake with the current news
+    else schedule();
   }
 
   // ---- stale marker ----
@@ -255,7 +325,7 @@
   // ---- connection ----
   function wsURL() {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    return proto + "//" + location.host + "/screens/" + encodeURIComponent(cfg.userlist) + "/ws" + query({ v: version, b: cfg.build, sid: sid });
+    return proto + "//" + location.host + "/screens/" + encodeURIComponent(cfg.userlist) + "/ws" + query({ v: version, b: cfg.build, sid: sid, a: annEl ? annEl.dataset.version : "", q: quiet ? "1" : "" });
   }
 
   function send(obj) {
@@ -273,6 +343,8 @@
     if (msg.type === "deck") onDeck(msg);
     else if (msg.type === "status") onStatus(msg.stale, msg.since);
     else if (msg.type === "reload") safeReload();
+    else if (msg.type === "announcements") onAnnouncements(msg.html, msg.version);
+    else if (msg.type === "quiet") onQuiet(msg.quiet);
   }
 
   function connect() {
@@ -340,6 +412,8 @@
           if (f.build && cfg.build && f.build !== cfg.build) return safeReload();
           if (f.html) onDeck({ version: f.version, html: f.html });
           onStatus(f.stale, f.since);
+          onAnnouncements(f.announcements, f.announcements_version);
+          onQuiet(f.quiet);
           if (!ws) {
             transport = "poll";
             disconnectedAt = 0;
@@ -404,6 +478,11 @@
   }
 
   // ---- start ----
+  if (annEl) {
+    annEl.dataset.html = annEl.innerHTML.trim();
+    body.classList.toggle("quiet", quiet);
+    afterAnnouncements();
+  }
   localizeDates(deckEl);
   tickClock();
   layout();
@@ -435,5 +514,7 @@
     deck: (html, v) => applyDeck({ html: html, version: v || "test-" + Date.now() }),
     // status(stale, since) is an upstream status as the server sends it.
     status: (isStale, since) => onStatus(isStale, since),
+    quiet: () => quiet,
+    held: () => held(),
   };
 })();

@@ -17,8 +17,16 @@ type AdminPage struct {
 	KeyHint   bool // access keys are on: snippets show a ?key= placeholder
 	// Cluster is this instance's place in a cluster, Instances the cluster's instances;
 	// nil and empty for a single instance.
-	Cluster   *AdminCluster
-	Instances []AdminInstance
+	Cluster       *AdminCluster
+	Instances     []AdminInstance
+	Announcements []AdminAnnouncement
+}
+
+// AdminAnnouncement is an active announcement, with what the operator needs to end it.
+type AdminAnnouncement struct {
+	ID, Title, Text, Severity, By string
+	Userlists                     []string
+	ExpiresAt                     time.Time
 }
 
 // AdminCluster is this instance in its cluster.
@@ -68,4 +76,5 @@ type AdminScreen struct {
 	UserlistName                                        string // the userlist's configured name, "" for one seen on demand
 	UpToDate                                            bool   // it shows its userlist's current version
 	Instance                                            string // the instance that holds it, in a cluster
+	Quiet                                               bool   // it rests in its quiet hours
 }

@@ -81,6 +81,11 @@ type ScreenPage struct {
 	// "last updated" marker, in seconds.
 	StaleMarkerAfter int
 	Demo             bool // the server shows its built-in demo content: the screen says so
+	// AnnouncementsHTML is Announcements(...) for this screen's userlist and language,
+	// rendered by the server; Quiet says that the screen is in its quiet hours now.
+	AnnouncementsHTML    string
+	AnnouncementsVersion string // names them; "" for none
+	Quiet                bool
 }
 
 // EmbedPage is the compact widget for iframes.
@@ -91,6 +96,8 @@ type EmbedPage struct {
 	Assets   Assets
 	Build    string
 	Demo     bool // the server shows its built-in demo content: the widget says so
+	// AnnouncementsHTML is EmbedAnnouncements(...) for this userlist and language.
+	AnnouncementsHTML string
 }
 
 // UserlistLink is one userlist on the start page.
@@ -119,4 +126,11 @@ type ErrorPage struct {
 	Title   string
 	Message string
 	Assets  Assets
+}
+
+// Announcement is one of the operator's announcements as screens and embeds show it.
+// Title and Text are plain text.
+type Announcement struct {
+	ID, Title, Text string
+	Urgent          bool
 }

@@ -22,6 +22,10 @@ type Texts struct {
 	// id: its unknown state says so in their words, and leaves the id to the page's editor.
 	EmbedUnknownTitle string
 	EmbedUnknownText  string
+	// The labels of the operator's announcements: an urgent one takes the whole screen, an
+	// informative one is a banner.
+	Urgent       string
+	Announcement string
 }
 
 var english = Texts{
@@ -40,6 +44,8 @@ var english = Texts{
 	EmptyText:         "New publications for {name} will show up here by themselves.",
 	EmbedUnknownTitle: "News is not available here.",
 	EmbedUnknownText:  "The news list this widget points to is not known to Spencer; the editor of this page can check the widget's address.",
+	Urgent:            "Urgent",
+	Announcement:      "Announcement",
 }
 
 // dutch is written for Flanders and the Netherlands alike; it addresses nobody where it
@@ -60,6 +66,8 @@ var dutch = Texts{
 	EmptyText:         "Nieuwe berichten voor {name} verschijnen hier vanzelf.",
 	EmbedUnknownTitle: "Het nieuws is hier niet beschikbaar.",
 	EmbedUnknownText:  "Spencer kent de nieuwslijst van deze widget niet; de redacteur van deze pagina kan het adres van de widget controleren.",
+	Urgent:            "Dringend",
+	Announcement:      "Mededeling",
 }
 
 // french follows French typography, as Belgium does: a no-break space inside guillemets
@@ -81,6 +89,8 @@ var french = Texts{
 	EmptyText:         "Les nouvelles publications de «\u00a0{name}\u00a0» s’afficheront ici automatiquement.",
 	EmbedUnknownTitle: "Les actualités ne sont pas disponibles ici.",
 	EmbedUnknownText:  "Spencer ne connaît pas la liste d’actualités de ce widget\u00a0; l’éditeur de cette page peut vérifier l’adresse du widget.",
+	Urgent:            "Urgent",
+	Announcement:      "Annonce",
 }
 
 // german addresses its readers as "Sie", as signage in German does; a userlist's name is
@@ -101,4 +111,6 @@ var german = Texts{
 	EmptyText:         "Neue Beiträge für „{name}“ erscheinen hier automatisch.",
 	EmbedUnknownTitle: "Neuigkeiten sind hier nicht verfügbar.",
 	EmbedUnknownText:  "Spencer kennt die Nachrichtenliste dieses Widgets nicht; die Redaktion dieser Seite kann die Adresse des Widgets prüfen.",
+	Urgent:            "Dringend",
+	Announcement:      "Mitteilung",
 }

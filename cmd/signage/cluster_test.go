@@ -411,6 +411,31 @@ func TestClusterOfThree(t *testing.T) {
 	postAdmin(t, follower, "/admin/reload", url.Values{"screen": {other}})
 	screens[indexOf(ins, leader)].await(t, 5*time.Second, "the reload of a screen on another instance", func(m map[string]string) bool { return m["type"] == "reload" })
 
+	// An announcement posted on one instance reaches the screens of all three, and ends on
+	// all three when another instance ends it.
+	body := `{"text":"Fire drill at 11:00","severity":"urgent","expires_at":"` + time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `"}`
+	resp, err := http.Post(follower.base+"/admin/announcements", "application/json", strings.NewReader(body))
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST an announcement: %v %v", resp, err)
+	}
+	var posted struct{ ID string }
+	json.NewDecoder(resp.Body).Decode(&posted) //nolint:errcheck
+	resp.Body.Close()
+	for i, s := range screens {
+		s.await(t, 5*time.Second, "the announcement on "+ins[i].name, func(m map[string]string) bool {
+			return m["type"] == "announcements" && strings.Contains(m["html"], "Fire drill at 11:00")
+		})
+	}
+	req, _ := http.NewRequest(http.MethodDelete, leader.base+"/admin/announcements/"+posted.ID, nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE the announcement on another instance: %v %v", resp, err)
+	}
+	for i, s := range screens {
+		s.await(t, 5*time.Second, "the end of the announcement on "+ins[i].name, func(m map[string]string) bool {
+			return m["type"] == "announcements" && m["html"] == ""
+		})
+	}
+
 	// The leader crashes: another instance takes the lease within the lease time, goes on
 	// from the content in Redis with the shared token, and changes still reach the screens.
 	tokens := fake.TokensIssued()
@@ -436,7 +461,7 @@ func TestClusterOfThree(t *testing.T) {
 	fake.SetFault(spencertest.Fault{Status: 503})
 	fourth := startInstance(t, "i3", fake, rs.URL(0), prefix)
 	waitFor(t, 10*time.Second, "the fourth instance ready while Spencer fails", fourth.ready)
-	resp, err := http.Get(fourth.base + "/screens/" + lobby)
+	resp, err = http.Get(fourth.base + "/screens/" + lobby)
 	if err != nil {
 		t.Fatal(err)
 	}
