@@ -32,10 +32,16 @@ import (
 // message after "go" was whole and keeps the bytes; whether that message was the deck is
 // checked (inflating it if it came compressed) once every screen has reported, and a
 // screen whose first message was anything else counts as missed.
-func runClients(n int, wsURL string, deflate bool, profile string) error {
-	u, err := url.Parse(wsURL)
-	if err != nil {
-		return err
+// wsURLs may name several servers (comma-separated): the screens are spread over them in
+// turn, as a load balancer would.
+func runClients(n int, wsURLs string, deflate bool, profile string) error {
+	var us []*url.URL
+	for raw := range strings.SplitSeq(wsURLs, ",") {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return err
+		}
+		us = append(us, u)
 	}
 	screens := make([]*benchScreen, n)
 	var wg sync.WaitGroup
@@ -48,7 +54,7 @@ func runClients(n int, wsURL string, deflate bool, profile string) error {
 			var s *benchScreen
 			var err error
 			for attempt := 0; attempt < 5; attempt++ {
-				if s, err = dialScreen(u, deflate); err == nil {
+				if s, err = dialScreen(us[i%len(us)], deflate); err == nil {
 					break
 				}
 				time.Sleep(100 * time.Millisecond)

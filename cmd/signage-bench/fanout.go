@@ -119,24 +119,26 @@ func (p *clientProcess) kill() {
 // server holds for them, changes the content upstream once, and measures how the deck
 // spreads; it also counts upstream requests per interval with the screens connected
 // against one screen.
-func benchFanout(e *env, rep *report, runs []fanoutRun, o options) error {
+//
+// It returns the figures of the first run, beside which the cluster's are set.
+func benchFanout(e *env, rep *report, runs []fanoutRun, o options) (single fanoutStats, err error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return err
+		return single, err
 	}
 	ws := "ws" + strings.TrimPrefix(e.base, "http") + "/screens/" + lobby + "/ws"
 	oneScreenRate, err := upstreamRate(e, exe, ws)
 	if err != nil {
-		return err
+		return single, err
 	}
 	for i, r := range runs {
 		if err := awaitNoScreens(e); err != nil {
-			return err
+			return single, err
 		}
 		before := settledMemory()
 		p, negotiated, err := startClients(exe, ws, r.n, r.deflate, o.profile)
 		if err != nil {
-			return err
+			return single, err
 		}
 		held := e.srv.Hub().Total()
 		time.Sleep(300 * time.Millisecond) // the screens' first heartbeats and pongs settle
@@ -150,49 +152,24 @@ func benchFanout(e *env, rep *report, runs []fanoutRun, o options) error {
 		e.fake.SetPublications(lobby, newsOfAbout(20<<10, i+1))
 		changed := time.Now()
 		e.srv.News().Get(lobby).FetchNow()
-		fmt.Fprintln(p.stdin, "go")
-		line, err := p.out.ReadString('\n')
+		fs, err := p.fanout(changed)
 		serverCPU := cpuTime() - cpu0
 		stop()
 		if err != nil {
 			p.kill()
-			return err
+			return single, fmt.Errorf("%s: %w", r.label(), err)
 		}
-		var res fanoutResult
-		if err := json.Unmarshal([]byte(line), &res); err != nil {
-			p.kill()
-			return err
+		spread, p99, toFirst, missing, res := fs.spread, fs.p99, fs.toFirst, fs.missing, fs.res
+		if i == 0 {
+			single = fs
 		}
-		times := res.Times
-		var lat []time.Duration
-		var first, last int64
-		missing := 0
-		for _, t := range times {
-			if t == 0 {
-				missing++
-				continue
-			}
-			if first == 0 || t < first {
-				first = t
-			}
-			last = max(last, t)
-			lat = append(lat, time.Duration(t-first))
-		}
-		if len(lat) == 0 {
-			p.kill()
-			return fmt.Errorf("%s: no screen got the new deck", r.label())
-		}
-		slices.Sort(lat)
-		spread := time.Duration(last - first)
-		p99 := lat[len(lat)*99/100]
-		toFirst := time.Duration(first - changed.UnixNano()) // the fetch upstream and the render
-
 		n := float64(r.n)
 		perScreen := float64(after.rss-before.rss) / n
 		rep.add(fmt.Sprintf("fan-out %s: first→last", r.label()),
 			fmt.Sprintf("%v (p99 %v, missed %d)", spread.Round(time.Millisecond), p99.Round(time.Millisecond), missing),
 			target(r.spreadTarget), verdict(r.spreadTarget > 0 && !r.held, spread <= r.spreadTarget && missing == 0))
-		rep.add(fmt.Sprintf("  change upstream → first screen (%d)", r.n), toFirst.Round(time.Millisecond).String(), "", nil)
+		rep.add(fmt.Sprintf("  change upstream → first screen / last screen (%d)", r.n),
+			fmt.Sprintf("%v / %v", toFirst.Round(time.Millisecond), (toFirst+spread).Round(time.Millisecond)), "", nil)
 		rep.add(fmt.Sprintf("  CPU meanwhile: server (fetch and render included) / screens (%d)", r.n),
 			fmt.Sprintf("%v / %v", serverCPU.Round(time.Millisecond), res.CPU.Round(time.Millisecond)), "", nil)
 		rep.add(fmt.Sprintf("server RSS per screen, %s", r.label()), fmt.Sprintf("%.1f KiB (negotiated %d)", perScreen/1024, negotiated),
@@ -219,7 +196,54 @@ func benchFanout(e *env, rep *report, runs []fanoutRun, o options) error {
 		fmt.Fprintln(p.stdin, "done")
 		p.cmd.Wait() //nolint:errcheck
 	}
-	return awaitNoScreens(e)
+	return single, awaitNoScreens(e)
+}
+
+// fanoutStats is what one fan-out measured.
+type fanoutStats struct {
+	spread, p99 time.Duration // first screen to last, and to the 99th percentile
+	toFirst     time.Duration // the change upstream to the first screen: the fetch and the render
+	missing     int           // screens that did not get the deck
+	res         fanoutResult
+}
+
+// fanout tells the screens to await the next deck (the change was made at changed) and
+// reads when each had it.
+func (p *clientProcess) fanout(changed time.Time) (fanoutStats, error) {
+	fmt.Fprintln(p.stdin, "go")
+	line, err := p.out.ReadString('\n')
+	if err != nil {
+		return fanoutStats{}, err
+	}
+	var fs fanoutStats
+	if err := json.Unmarshal([]byte(line), &fs.res); err != nil {
+		return fanoutStats{}, err
+	}
+	var lat []time.Duration
+	var first, last int64
+	for _, t := range fs.res.Times {
+		if t == 0 {
+			fs.missing++
+			continue
+		}
+		if first == 0 || t < first {
+			first = t
+		}
+		last = max(last, t)
+	}
+	if first == 0 {
+		return fs, fmt.Errorf("no screen got the new deck")
+	}
+	for _, t := range fs.res.Times {
+		if t != 0 {
+			lat = append(lat, time.Duration(t-first))
+		}
+	}
+	slices.Sort(lat)
+	fs.spread = time.Duration(last - first)
+	fs.p99 = lat[len(lat)*99/100]
+	fs.toFirst = time.Duration(first - changed.UnixNano())
+	return fs, nil
 }
 
 func target(d time.Duration) string {

@@ -14,10 +14,10 @@ import (
 
 func main() {
 	clients := flag.Int("clients", 0, "internal: run as the screen-client process with this many screens")
-	wsURL := flag.String("ws", "", "internal: the WebSocket URL for -clients")
+	wsURL := flag.String("ws", "", "internal: the WebSocket URL for -clients (several, comma-separated: screens spread over them)")
 	deflate := flag.Bool("deflate", true, "internal: the screens of -clients offer permessage-deflate")
 	quick := flag.Bool("quick", false, "smaller figures, for a smoke run")
-	only := flag.String("only", "", "comma-separated parts to run: feed, page, fanout (default: all)")
+	only := flag.String("only", "", "comma-separated parts to run: feed, page, fanout, cluster (default: all)")
 	profile := flag.String("profile", "", "write CPU and heap profiles of each part into this directory")
 	flag.Parse()
 	if *clients > 0 {
@@ -27,7 +27,7 @@ func main() {
 		}
 		return
 	}
-	parts := map[string]bool{"feed": true, "page": true, "fanout": true}
+	parts := map[string]bool{"feed": true, "page": true, "fanout": true, "cluster": true}
 	if *only != "" {
 		parts = map[string]bool{}
 		for p := range strings.SplitSeq(*only, ",") {

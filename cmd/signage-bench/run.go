@@ -93,15 +93,7 @@ type env struct {
 func start() (*env, error) {
 	fake := spencertest.NewServer()
 	fake.SetPublications(lobby, newsOfAbout(20<<10, 0))
-	cfg := server.DefaultConfig()
-	cfg.Spencer.Demo = false
-	cfg.Spencer.APIURL, cfg.Spencer.TokenURL = fake.APIURL(), fake.TokenURL()
-	cfg.Spencer.ClientID, cfg.Spencer.ClientSecret = spencertest.ClientID, spencertest.ClientSecret
-	cfg.Spencer.PollInterval = server.Duration{Duration: interval}
-	cfg.Server.DataDir = ""
-	cfg.Server.MaxScreens, cfg.Server.MaxScreensPerAddress = 20000, 20000
-	cfg.Screens.Userlists = []server.UserlistConfig{{ID: lobby, Name: "Lobby"}}
-	cfg.Screens.DefaultUserlist = lobby
+	cfg := benchConfig(fake)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	client, err := spencerclient.New(spencerclient.Config{APIURL: fake.APIURL(), TokenURL: fake.TokenURL(),
 		ClientID: spencertest.ClientID, ClientSecret: spencertest.ClientSecret, Logger: log})
@@ -125,6 +117,20 @@ func start() (*env, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return e, nil
+}
+
+// benchConfig is the configuration of a server under test, polling fake.
+func benchConfig(fake *spencertest.Server) server.Config {
+	cfg := server.DefaultConfig()
+	cfg.Spencer.Demo = false
+	cfg.Spencer.APIURL, cfg.Spencer.TokenURL = fake.APIURL(), fake.TokenURL()
+	cfg.Spencer.ClientID, cfg.Spencer.ClientSecret = spencertest.ClientID, spencertest.ClientSecret
+	cfg.Spencer.PollInterval = server.Duration{Duration: interval}
+	cfg.Server.DataDir = ""
+	cfg.Server.MaxScreens, cfg.Server.MaxScreensPerAddress = 20000, 20000
+	cfg.Screens.Userlists = []server.UserlistConfig{{ID: lobby, Name: "Lobby"}}
+	cfg.Screens.DefaultUserlist = lobby
+	return cfg
 }
 
 // newsOfAbout makes publications whose JSON feed is about size bytes; n varies a title.
@@ -171,8 +177,14 @@ func run(o options) error {
 		if o.quick {
 			runs = []fanoutRun{{n: 1000, deflate: true, upstream: true}, {n: 1000, deflate: false}, {n: 2000, deflate: true}}
 		}
-		if err := benchFanout(e, rep, runs, o); err != nil {
+		single, err := benchFanout(e, rep, runs, o)
+		if err != nil {
 			return err
+		}
+		if o.parts["cluster"] {
+			if err := benchCluster(rep, runs[0].n, single, o); err != nil {
+				return err
+			}
 		}
 	}
 	rep.print()
