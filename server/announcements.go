@@ -85,7 +85,7 @@ func (an *announcements) load(ctx context.Context) ([]Announcement, error) {
 	return expired, nil
 }
 
-// nextExpiry reports whether an active announcement has expired by now.
+// expiredBy reports whether an active announcement has expired by now.
 func (an *announcements) expiredBy(now time.Time) bool {
 	an.mu.RLock()
 	defer an.mu.RUnlock()
@@ -187,7 +187,7 @@ func hasControl(s string) bool {
 
 // who says who may have posted a request, for the log and the webhook: the holder of the
 // admin token, or someone on this machine.
-func (s *Server) who(c echo.Context) string {
+func (s *Server) who() string {
 	if s.cfg.Server.AdminToken != "" {
 		return "admin token"
 	}
@@ -225,7 +225,7 @@ func (s *Server) handlePostAnnouncement(c echo.Context) error {
 	if len(s.announcements.list()) >= maxAnnouncements {
 		return errorf(http.StatusConflict, fmt.Sprintf("There are %d active announcements already: end one first.", maxAnnouncements))
 	}
-	a.ID, a.CreatedBy = uuid.NewString(), s.who(c)
+	a.ID, a.CreatedBy = uuid.NewString(), s.who()
 	ctx := c.Request().Context()
 	if err := s.announcements.board.put(ctx, a); err != nil {
 		return fmt.Errorf("announcement not stored: %w", err)
@@ -274,9 +274,9 @@ func (s *Server) handleDeleteAnnouncement(c echo.Context) error {
 	if _, err := s.announcements.load(ctx); err != nil {
 		return fmt.Errorf("announcements not read back: %w", err)
 	}
-	s.log.Info("announcement ended", slog.String("id", id), slog.String("by", s.who(c)), slog.String("remote", c.RealIP()))
+	s.log.Info("announcement ended", slog.String("id", id), slog.String("by", s.who()), slog.String("remote", c.RealIP()))
 	if ended != nil {
-		s.alertAnnouncement("announcement_ended", *ended, "ended by "+s.who(c))
+		s.alertAnnouncement("announcement_ended", *ended, "ended by "+s.who())
 	}
 	if c.Request().Method == http.MethodPost { // the status page's End button: back to it
 		return c.Redirect(http.StatusSeeOther, "/admin")
@@ -306,7 +306,7 @@ func jsonProblem(err error) string {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
-	case errors.As(err, &syntax):
+	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return "it is not valid JSON"
 	case errors.As(err, &typ):
 		return fmt.Sprintf("%s: expected %s", typ.Field, typ.Type)

@@ -62,10 +62,12 @@ func TestAnnouncementsAPI(t *testing.T) {
 		{`{"text":"x","severity":"info","colour":"red","expires_at":"` + inAnHour() + `"}`, "colour"},
 		{`{"text":"` + strings.Repeat("x", 17<<10) + `","severity":"info","expires_at":"` + inAnHour() + `"}`, "16 KiB"},
 		{`not json`, "JSON"},
+		{`{"text":"cut off`, "JSON"},
 	} {
 		resp, body := e.post(tc.body)
-		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, tc.field) {
-			t.Errorf("%.60s: %d %s, want 400 naming %s", tc.body, resp.StatusCode, body, tc.field)
+		var answer struct{ Error string }
+		if resp.StatusCode != http.StatusBadRequest || json.Unmarshal([]byte(body), &answer) != nil || !strings.Contains(answer.Error, tc.field) {
+			t.Errorf("%.60s: %d %s, want 400 with a JSON error naming %s", tc.body, resp.StatusCode, body, tc.field)
 		}
 	}
 

@@ -26,6 +26,22 @@ func (e *httpError) Error() string { return e.message }
 
 func errorf(status int, message string) error { return &httpError{status: status, message: message} }
 
+// wantsJSON reports whether an error is answered as JSON: to the API, to scripts and
+// WebSockets, and to whoever sent JSON or asks for it rather than a page (the
+// announcements API, the status page's own script).
+func wantsJSON(r *http.Request) bool {
+	path := r.URL.Path
+	if strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/admin/announcements") || path == "/admin/status.json" ||
+		r.Header.Get("Upgrade") != "" {
+		return true
+	}
+	if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) == "application/json" {
+		return true
+	}
+	accept := r.Header.Get("Accept")
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+}
+
 // handleError turns any handler error into a status and a plain message: JSON
 // `{"error": …}` under /api/, an HTML page elsewhere. 5xx are logged; their details are not
 // shown.
@@ -55,7 +71,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("request failed", slog.String("method", c.Request().Method),
 			slog.String("path", c.Request().URL.Path), slog.Any("error", err))
 	}
-	if strings.HasPrefix(c.Request().URL.Path, "/api/") || c.Request().Header.Get("Upgrade") != "" {
+	if wantsJSON(c.Request()) {
 		c.JSON(status, map[string]string{"error": message}) //nolint:errcheck // nothing more to do
 		return
 	}
