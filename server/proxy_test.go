@@ -192,11 +192,12 @@ func TestScreenLimitPerRealAddress(t *testing.T) {
 	// A screen is registered just after its handshake's answer: wait for all three.
 	var addrs map[string]int
 	waitFor(t, 5*time.Second, "three screens on the status page", func() bool {
+		screens := e.status().Screens
 		addrs = map[string]int{}
-		for _, s := range e.status().Screens {
+		for _, s := range screens {
 			addrs[s.Address]++
 		}
-		return len(e.status().Screens) == 3
+		return len(screens) == 3
 	})
 	if addrs["198.51.100.7"] != 2 || addrs["198.51.100.8"] != 1 {
 		t.Errorf("the status page lists addresses %v", addrs)
