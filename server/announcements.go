@@ -16,6 +16,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+
+	"github.com/spencer-signage/signage/server/news"
 )
 
 // Limits of an announcement: short enough to read from across a lobby.
@@ -230,7 +232,8 @@ func (s *Server) handlePostAnnouncement(c echo.Context) error {
 	if err := s.announcements.board.put(ctx, a); err != nil {
 		return fmt.Errorf("announcement not stored: %w", err)
 	}
-	if _, err := s.announcements.load(ctx); err != nil {
+	// ErrEmptied: Redis restarted empty just now; the resync it started reads this back.
+	if _, err := s.announcements.load(ctx); err != nil && !errors.Is(err, news.ErrEmptied) {
 		return fmt.Errorf("announcements not read back: %w", err)
 	}
 	s.log.Info("announcement posted", slog.String("id", a.ID), slog.String("severity", a.Severity),
@@ -271,7 +274,8 @@ func (s *Server) handleDeleteAnnouncement(c echo.Context) error {
 	if !removed {
 		return errorf(http.StatusNotFound, "There is no active announcement with this id.")
 	}
-	if _, err := s.announcements.load(ctx); err != nil {
+	// ErrEmptied: Redis restarted empty just now; the resync it started reads this back.
+	if _, err := s.announcements.load(ctx); err != nil && !errors.Is(err, news.ErrEmptied) {
 		return fmt.Errorf("announcements not read back: %w", err)
 	}
 	s.log.Info("announcement ended", slog.String("id", id), slog.String("by", s.who()), slog.String("remote", c.RealIP()))
@@ -318,6 +322,23 @@ func jsonProblem(err error) string {
 	return "it could not be read"
 }
 
+// reloadAnnouncements reads the board again and tells the webhook of those this read took
+// off it by expiry. It runs when one has expired, when another instance of a cluster
+// changed the board, and after this one (re)subscribed, since a change made while it
+// could not hear (starting, or Redis away) was not told to it.
+func (s *Server) reloadAnnouncements() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	expired, err := s.announcements.load(ctx)
+	cancel()
+	if err != nil {
+		s.log.Warn("announcements not read", slog.Any("error", err))
+	}
+	for _, a := range expired {
+		s.log.Info("announcement expired", slog.String("id", a.ID))
+		s.alertAnnouncement("announcement_ended", a, "expired")
+	}
+}
+
 // tick runs every second for the life of the server: it ends announcements when they
 // expire and puts screens to rest and wakes them as quiet hours begin and end.
 func (s *Server) tick(stop <-chan struct{}) {
@@ -331,16 +352,7 @@ func (s *Server) tick(stop <-chan struct{}) {
 		}
 		now := s.now()
 		if s.announcements.expiredBy(now) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			expired, err := s.announcements.load(ctx)
-			cancel()
-			if err != nil {
-				s.log.Warn("announcements not read", slog.Any("error", err))
-			}
-			for _, a := range expired {
-				s.log.Info("announcement expired", slog.String("id", a.ID))
-				s.alertAnnouncement("announcement_ended", a, "expired")
-			}
+			s.reloadAnnouncements()
 		}
 		s.checkQuiet(now)
 	}

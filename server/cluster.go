@@ -17,6 +17,9 @@ type Cluster interface {
 	Leader() bool
 	Send(ctx context.Context, cmd news.Command) error
 	OnCommand(fn func(news.Command))
+	// OnResync: after (re)subscribing, since what was said meanwhile was not heard;
+	// emptied when Redis lost what it held.
+	OnResync(fn func(emptied bool))
 	Announce(ctx context.Context, p news.Presence, ttl time.Duration) error
 	Presences(ctx context.Context, within time.Duration) ([]news.Presence, error)
 	sharedMaps
@@ -77,11 +80,7 @@ func (s *Server) presences() []news.Presence {
 // onCommand acts on what another instance asks of this one's screens.
 func (s *Server) onCommand(cmd news.Command) {
 	if cmd.Kind == news.CommandChanged && cmd.Name == announcementsMap {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if _, err := s.announcements.load(ctx); err != nil {
-			s.log.Warn("announcements not read", slog.Any("error", err))
-		}
+		s.reloadAnnouncements()
 		return
 	}
 	if cmd.Kind != news.CommandReload || cmd.From == s.cluster.Instance() {
@@ -107,4 +106,26 @@ func (s *Server) reloadLocal(screen, userlist string, all bool) int {
 		return s.hub.Reload("")
 	}
 	return 0
+}
+
+// resyncAnnouncements runs each time this instance (re)subscribes. When Redis lost what it
+// held, the board went with it: every instance puts back the announcements it shows (the
+// same ids, so they agree), except those that have expired meanwhile. Then it reads the
+// board, for what changed while it could not hear.
+func (s *Server) resyncAnnouncements(emptied bool) {
+	if emptied {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		now := s.now()
+		n := 0
+		for _, a := range s.announcements.list() {
+			if now.Before(a.ExpiresAt) && s.announcements.board.put(ctx, a) == nil {
+				n++
+			}
+		}
+		cancel()
+		if n > 0 {
+			s.log.Info("cluster: Redis came back empty; announcements put back", slog.Int("announcements", n))
+		}
+	}
+	s.reloadAnnouncements()
 }

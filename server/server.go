@@ -181,6 +181,7 @@ func New(cfg Config, opts Options) *Server {
 	s.news.Subscribe(s.onChange)
 	if s.cluster != nil {
 		s.cluster.OnCommand(s.onCommand)
+		s.cluster.OnResync(s.resyncAnnouncements)
 	}
 	if cfg.Alerts.WebhookURL != "" {
 		every := 15 * time.Second

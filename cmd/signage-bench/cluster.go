@@ -135,7 +135,7 @@ func startInstance(fake *spencertest.Server, redisURL string, log *slog.Logger) 
 	hub := server.NewHub(cfg.Server.MaxScreens, cfg.Server.MaxScreensPerAddress, log)
 	poller := news.NewPoller(client, engine, hub, server.NewsConfig(cfg), log)
 	srv := server.New(cfg, server.Options{News: poller, Hub: hub, Cluster: engine, TokenStatus: client.TokenStatus, Version: "bench", Logger: log})
-	engine.OnResync(poller.Resync)
+	engine.OnResync(func(bool) { poller.Resync() })
 	engine.Start()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

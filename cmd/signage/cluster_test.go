@@ -413,20 +413,13 @@ func TestClusterOfThree(t *testing.T) {
 
 	// An announcement posted on one instance reaches the screens of all three, and ends on
 	// all three when another instance ends it.
-	body := `{"text":"Fire drill at 11:00","severity":"urgent","expires_at":"` + time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `"}`
-	resp, err := http.Post(follower.base+"/admin/announcements", "application/json", strings.NewReader(body))
-	if err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST an announcement: %v %v", resp, err)
-	}
-	var posted struct{ ID string }
-	json.NewDecoder(resp.Body).Decode(&posted) //nolint:errcheck
-	resp.Body.Close()
+	posted := postAnnouncement(t, follower, `{"text":"Fire drill at 11:00","severity":"urgent","expires_at":"`+time.Now().Add(time.Hour).UTC().Format(time.RFC3339)+`"}`)
 	for i, s := range screens {
 		s.await(t, 5*time.Second, "the announcement on "+ins[i].name, func(m map[string]string) bool {
 			return m["type"] == "announcements" && strings.Contains(m["html"], "Fire drill at 11:00")
 		})
 	}
-	req, _ := http.NewRequest(http.MethodDelete, leader.base+"/admin/announcements/"+posted.ID, nil)
+	req, _ := http.NewRequest(http.MethodDelete, leader.base+"/admin/announcements/"+posted, nil)
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("DELETE the announcement on another instance: %v %v", resp, err)
 	}
@@ -461,7 +454,7 @@ func TestClusterOfThree(t *testing.T) {
 	fake.SetFault(spencertest.Fault{Status: 503})
 	fourth := startInstance(t, "i3", fake, rs.URL(0), prefix)
 	waitFor(t, 10*time.Second, "the fourth instance ready while Spencer fails", fourth.ready)
-	resp, err = http.Get(fourth.base + "/screens/" + lobby)
+	resp, err := http.Get(fourth.base + "/screens/" + lobby)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,16 +465,52 @@ func TestClusterOfThree(t *testing.T) {
 	}
 	fake.SetFault(spencertest.Fault{})
 
-	// Redis restarts empty: everything converges by itself.
+	// Redis restarts empty: everything converges by itself, and the announcement on the
+	// screens stays (the instances put back what Redis lost).
+	postAnnouncement(t, rest[0], `{"text":"Canteen opens at 12:00","severity":"info","expires_at":"`+time.Now().Add(time.Hour).UTC().Format(time.RFC3339)+`"}`)
+	for i, s := range restScreens {
+		s.await(t, 5*time.Second, "the info announcement on "+rest[i].name, func(m map[string]string) bool {
+			return m["type"] == "announcements" && strings.Contains(m["html"], "Canteen opens at 12:00")
+		})
+	}
 	if err := rs.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	restarted := time.Now()
 	fake.SetPublications(lobby, publications("Redis came back"))
 	for i, s := range restScreens {
-		s.await(t, lease+pollInterval+10*time.Second, "a change after Redis restarted on "+rest[i].name, deckWith("Redis came back"))
+		s.await(t, lease+pollInterval+10*time.Second, "a change after Redis restarted on "+rest[i].name, func(m map[string]string) bool {
+			if m["type"] == "announcements" {
+				t.Errorf("%s: the announcements changed after Redis restarted: %q", rest[i].name, m["html"])
+			}
+			return deckWith("Redis came back")(m)
+		})
 	}
 	t.Logf("after Redis restarted, the change reached the screens in %v", time.Since(restarted).Round(time.Millisecond))
+	// The board in Redis holds it again: one posted now is listed beside it everywhere.
+	postAnnouncement(t, rest[1], `{"text":"Lift out of order","severity":"info","expires_at":"`+time.Now().Add(time.Hour).UTC().Format(time.RFC3339)+`"}`)
+	for _, in := range rest {
+		waitFor(t, 5*time.Second, "both announcements listed on "+in.name, func() bool {
+			_, body := get(t, in.base+"/admin/announcements")
+			return strings.Contains(body, "Canteen opens at 12:00") && strings.Contains(body, "Lift out of order")
+		})
+	}
+}
+
+// postAnnouncement posts an announcement (JSON) on an instance, from its own machine.
+func postAnnouncement(t *testing.T, in *instance, body string) string {
+	t.Helper()
+	resp, err := http.Post(in.base+"/admin/announcements", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var posted struct{ ID string }
+	json.NewDecoder(resp.Body).Decode(&posted) //nolint:errcheck
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST an announcement on %s: %d", in.name, resp.StatusCode)
+	}
+	return posted.ID
 }
 
 // TestClusterWaitsForRedis: an instance whose Redis is not there yet starts anyway (no

@@ -151,7 +151,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	srv := server.New(cfg, opts)
 	if cluster != nil {
 		// Everything that listens to the cluster is wired: join it.
-		cluster.OnResync(poller.Resync)
+		cluster.OnResync(func(bool) { poller.Resync() })
 		cluster.Start()
 	}
 	srv.Open(ln)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/server/news/redistest"
 	"github.com/spencer-signage/signage/spencerclient"
@@ -52,13 +54,22 @@ func newRedis(t *testing.T, prefix, instance string) *news.Redis {
 
 func newPrefix() string { return fmt.Sprintf("test%d:", prefixes.Add(1)) }
 
+// resyncs counts an engine's (re)subscriptions: what it is told after the first is heard.
+// Register it before Start.
+func resyncs(r *news.Redis) func() int64 {
+	var n atomic.Int64
+	r.OnResync(func(bool) { n.Add(1) })
+	return n.Load
+}
+
 // engines runs a test against each engine, as Centrifugo does with its brokers.
 func engines(t *testing.T, test func(t *testing.T, e news.Engine)) {
 	t.Run("memory", func(t *testing.T) { test(t, news.NewMemory(time.Minute)) })
 	t.Run("redis", func(t *testing.T) {
 		r := newRedis(t, newPrefix(), "one")
+		subscribed := resyncs(r)
 		r.Start()
-		waitFor(t, 5*time.Second, "the lease", r.Leader)
+		waitFor(t, 5*time.Second, "the lease and the subscription", func() bool { return r.Leader() && subscribed() > 0 })
 		test(t, r)
 	})
 }
@@ -225,8 +236,9 @@ func TestRedisAwayLongerThanALease(t *testing.T) {
 	}
 	defer r.Close()
 	r.OnLeadership(func(l bool) { mu.Lock(); changes = append(changes, l); mu.Unlock() })
+	subscribed := resyncs(r)
 	r.Start()
-	waitFor(t, 5*time.Second, "the lease", r.Leader)
+	waitFor(t, 5*time.Second, "the lease and the subscription", func() bool { return r.Leader() && subscribed() == 1 })
 	rs.Stop()
 	lost := time.Now()
 	waitFor(t, 5*time.Second, "the leader to step down", func() bool { return !r.Leader() })
@@ -240,6 +252,8 @@ func TestRedisAwayLongerThanALease(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "a leader again", r.Leader)
+	// What was said while Redis was away was not heard: the engine says when it hears again.
+	waitFor(t, 10*time.Second, "the subscription again", func() bool { return subscribed() == 2 })
 	mu.Lock()
 	defer mu.Unlock()
 	if fmt.Sprint(changes) != "[true false true]" {
@@ -253,9 +267,12 @@ func TestRedisSharedMap(t *testing.T) {
 	a, b := newRedis(t, prefix, "a"), newRedis(t, prefix, "b")
 	var heard received
 	b.OnCommand(heard.command)
+	bSubscribed := resyncs(b)
 	a.Start()
 	b.Start()
-	waitFor(t, 5*time.Second, "a leader", func() bool { return a.Leader() || b.Leader() })
+	// A change is told over pub/sub, heard only once subscribed; the server reads the
+	// board again at each (re)subscription for what was said before.
+	waitFor(t, 5*time.Second, "b subscribed", func() bool { return bSubscribed() > 0 })
 	ctx := context.Background()
 	if err := a.MapSet(ctx, "notes", "n1", []byte(`{"text":"hello"}`)); err != nil {
 		t.Fatal(err)
@@ -270,5 +287,66 @@ func TestRedisSharedMap(t *testing.T) {
 	}
 	if ok, _ := a.MapDelete(ctx, "notes", "n1"); ok {
 		t.Errorf("deleted twice")
+	}
+}
+
+// TestRedisEmptied: when Redis loses what it held (here FLUSHALL, which keeps the
+// subscription: nothing but the epoch tells), a shared map is not read as empty; the
+// instances resync, told that Redis was emptied, so they can give back what they have.
+func TestRedisEmptied(t *testing.T) {
+	rs, err := redistest.Start(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Stop()
+	var mu sync.Mutex
+	told := map[string][]bool{}
+	var es []*news.Redis
+	for _, name := range []string{"a", "b"} {
+		r, err := news.NewRedis(news.RedisConfig{URL: rs.URL(0), Prefix: "emptied:", Instance: name,
+			Lease: 600 * time.Millisecond, Log: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		r.OnResync(func(emptied bool) {
+			mu.Lock()
+			told[name] = append(told[name], emptied)
+			mu.Unlock()
+			if emptied { // what the server does with its announcements
+				r.MapSet(context.Background(), "notes", "n1", []byte("kept")) //nolint:errcheck
+			}
+		})
+		r.Start()
+		es = append(es, r)
+	}
+	resynced := func(want string) func() bool {
+		return func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return fmt.Sprint(told["a"]) == want && fmt.Sprint(told["b"]) == want
+		}
+	}
+	waitFor(t, 5*time.Second, "both subscribed", resynced("[false]"))
+	ctx := context.Background()
+	if err := es[0].MapSet(ctx, "notes", "n1", []byte("kept")); err != nil {
+		t.Fatal(err)
+	}
+	raw := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	defer raw.Close()
+	if err := raw.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range es { // each knows the epoch it saw, so each finds out
+		if all, err := r.MapAll(ctx, "notes"); !errors.Is(err, news.ErrEmptied) {
+			t.Errorf("%s reads the map after Redis was emptied: %q, %v; want ErrEmptied", r.Instance(), all, err)
+		}
+	}
+	waitFor(t, 5*time.Second, "both told that Redis was emptied", resynced("[false true]"))
+	for _, r := range es {
+		all, err := r.MapAll(ctx, "notes")
+		if err != nil || string(all["n1"]) != "kept" {
+			t.Errorf("after the resync: %q, %v", all, err)
+		}
 	}
 }

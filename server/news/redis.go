@@ -23,6 +23,11 @@ import (
 // content is not shared, so that two pollers never overwrite each other.
 var ErrNotLeader = errors.New("not the leader of the cluster")
 
+// ErrEmptied is MapAll's answer when Redis lost what it held since this instance last
+// looked (restarted without persistence, or flushed): the empty map is not the operator's
+// doing. The instance resyncs, giving back what it has, and reads again.
+var ErrEmptied = errors.New("Redis lost what it held; resyncing")
+
 // RedisConfig configures the Redis engine.
 type RedisConfig struct {
 	URL    string // redis://[user:password@]host:port/db, or rediss:// for TLS
@@ -56,7 +61,11 @@ type Redis struct {
 	receive  func(*Content)
 	commands []func(Command)
 	leading  func(bool)
-	resync   func()
+	resync   []func(emptied bool)
+	epoch    string // the epoch key's value when this instance last resynced
+
+	resyncing sync.Mutex  // one resync at a time
+	resyncDue atomic.Bool // a resync is asked for and has not started yet
 
 	leader  atomic.Bool
 	lastOK  atomic.Int64 // unix nanoseconds of the last answer from Redis
@@ -73,9 +82,9 @@ var _ Engine = (*Redis)(nil)
 
 // redisKeys names the keys and channels, all below the prefix.
 type redisKeys struct {
-	leader, index, status, read, watched, instances, token, refresh string
-	contentChannel, commandChannel                                  string
-	prefix                                                          string
+	leader, index, status, read, watched, instances, token, refresh, epoch string
+	contentChannel, commandChannel                                         string
+	prefix                                                                 string
 }
 
 func (k redisKeys) content(userlist string) string { return k.prefix + "content:" + userlist }
@@ -92,6 +101,7 @@ func newRedisKeys(prefix string) redisKeys {
 		instances:      prefix + "instances",
 		token:          prefix + "token",
 		refresh:        prefix + "refresh_token",
+		epoch:          prefix + "epoch",
 		contentChannel: prefix + "content",
 		commandChannel: prefix + "commands",
 	}
@@ -199,12 +209,15 @@ func (r *Redis) ok(err error) error {
 	return err
 }
 
-// OnResync sets what to do after the subscription is (re)established: load what was
-// published meanwhile.
-func (r *Redis) OnResync(fn func()) {
+// OnResync adds what to do after the subscription is (re)established: load what was
+// published, or changed, while this instance could not hear it. emptied is true when
+// Redis lost what it held since this instance last subscribed (it restarted without
+// persistence, or was flushed): what only Redis kept is gone, and the instances give back
+// what they have.
+func (r *Redis) OnResync(fn func(emptied bool)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.resync = fn
+	r.resync = append(r.resync, fn)
 }
 
 // Shared is true: the other instances share the content.
@@ -519,18 +532,58 @@ func (r *Redis) listen() {
 		case *redis.Subscription:
 			r.lastOK.Store(time.Now().UnixNano())
 			if m.Kind == "subscribe" && m.Channel == r.k.contentChannel {
-				r.mu.Lock()
-				fn := r.resync
-				r.mu.Unlock()
-				if fn != nil {
-					fn()
-				}
+				r.runResync()
 			}
 		case *redis.Message:
 			r.deliver(m)
 		}
 	}
 }
+
+// runResync runs the OnResync functions, one run at a time.
+func (r *Redis) runResync() {
+	r.resyncDue.Store(false)
+	r.resyncing.Lock()
+	defer r.resyncing.Unlock()
+	if r.ctx.Err() != nil {
+		return // closed
+	}
+	r.mu.Lock()
+	fns := r.resync
+	r.mu.Unlock()
+	emptied := r.emptied()
+	for _, fn := range fns {
+		fn(emptied)
+	}
+}
+
+// emptied reports whether Redis lost what it held since this instance last asked. The
+// first instance to find the epoch key missing sets a new random one; each instance
+// remembers the one it saw, so each sees the change once.
+func (r *Redis) emptied() bool {
+	ctx, cancel := context.WithTimeout(r.ctx, 2*time.Second)
+	defer cancel()
+	fresh := make([]byte, 8)
+	rand.Read(fresh)
+	now, err := epochScript.Run(ctx, r.rdb, []string{r.k.epoch}, hex.EncodeToString(fresh)).Text()
+	if r.ok(err) != nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	known := r.epoch
+	r.epoch = now
+	return known != "" && known != now
+}
+
+// epochScript gives the epoch, setting it first when it is missing (SET NX GET would need
+// Redis 7).
+var epochScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+`)
 
 func (r *Redis) deliver(m *redis.Message) {
 	r.mu.Lock()
@@ -680,15 +733,39 @@ func (r *Redis) MapDelete(ctx context.Context, name, key string) (bool, error) {
 	return true, r.Send(ctx, Command{Kind: CommandChanged, Name: name})
 }
 
-// MapAll is the whole shared map name.
+// MapAll is the whole shared map name. Read while Redis is found to have lost what it held
+// (before this instance resynced), it is ErrEmptied rather than an empty map, and a resync
+// starts.
 func (r *Redis) MapAll(ctx context.Context, name string) (map[string][]byte, error) {
-	all, err := r.rdb.HGetAll(ctx, r.k.prefix+"map:"+name).Result()
+	res, err := mapAllScript.Run(ctx, r.rdb, []string{r.k.epoch, r.k.prefix + "map:" + name}).Slice()
 	if err := r.ok(err); err != nil {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
-	out := make(map[string][]byte, len(all))
-	for k, v := range all {
+	if len(res) != 2 {
+		return nil, fmt.Errorf("redis: unexpected answer %v", res)
+	}
+	epoch, _ := res[0].(string)
+	r.mu.Lock()
+	known := r.epoch
+	r.mu.Unlock()
+	if known != "" && epoch != known {
+		if r.resyncDue.CompareAndSwap(false, true) {
+			go r.runResync()
+		}
+		return nil, ErrEmptied
+	}
+	pairs, _ := res[1].([]any)
+	out := make(map[string][]byte, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		k, _ := pairs[i].(string)
+		v, _ := pairs[i+1].(string)
 		out[k] = []byte(v)
 	}
 	return out, nil
 }
+
+// mapAllScript reads a shared map with the epoch, in one step, so that a map read after
+// Redis lost its data is known for what it is.
+var mapAllScript = redis.NewScript(`
+return {redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[2])}
+`)
