@@ -24,20 +24,32 @@ type statusJSON struct {
 		Items   int    `json:"items"`
 		Screens int    `json:"screens"`
 	} `json:"userlists"`
-	Screens []struct {
-		ID         string     `json:"id"`
-		SID        string     `json:"sid"`
-		UserlistID string     `json:"userlist"`
-		Address    string     `json:"address"`
-		Viewport   string     `json:"viewport"`
-		Version    string     `json:"version"`
-		Online     bool       `json:"online"`
-		Left       *time.Time `json:"disconnected_at"`
-	} `json:"screens"`
-	Token *struct {
+	Screens []screenJSON `json:"screens"`
+	Token   *struct {
 		ExpiresAt *time.Time `json:"expires_at"`
 		Renewals  int64      `json:"renewals"`
 	} `json:"token"`
+}
+
+type screenJSON struct {
+	ID         string     `json:"id"`
+	SID        string     `json:"sid"`
+	UserlistID string     `json:"userlist"`
+	Address    string     `json:"address"`
+	Viewport   string     `json:"viewport"`
+	Version    string     `json:"version"`
+	Online     bool       `json:"online"`
+	Left       *time.Time `json:"disconnected_at"`
+}
+
+// screen is the screen with this stable id on the status page, nil if it is not there.
+func (st statusJSON) screen(sid string) *screenJSON {
+	for i := range st.Screens {
+		if st.Screens[i].SID == sid {
+			return &st.Screens[i]
+		}
+	}
+	return nil
 }
 
 func (e *env) status() statusJSON {
@@ -57,14 +69,15 @@ func (e *env) status() statusJSON {
 // viewport and version; one that stops reporting is offline after two missed beats; one
 // that disconnects stays listed, offline, until the same screen (its stable id) is back.
 func TestAdminSeesScreensAndTheirHeartbeats(t *testing.T) {
-	const beat = 300 * time.Millisecond
+	const beat = 500 * time.Millisecond
+	const aliveSID, silentSID = "1b0bb000-0000-4000-8000-000000000001", "ca0ca000-0000-4000-8000-000000000001"
 	e := newEnv(t, time.Minute)
 	e.stop()
 	e.opts.HeartbeatInterval = beat
 	e.start()
-	alive := e.dial(lobby, "sid=1b0bb000-0000-4000-8000-000000000001")
+	alive := e.dial(lobby, "sid="+aliveSID)
 	defer alive.Close()
-	silent := e.dial(canteen, "sid=ca0ca000-0000-4000-8000-000000000001")
+	silent := e.dial(canteen, "sid="+silentSID)
 	defer silent.Close()
 	first := readMessage(t, alive, 5*time.Second)
 	readMessage(t, silent, 5*time.Second)
@@ -88,24 +101,20 @@ func TestAdminSeesScreensAndTheirHeartbeats(t *testing.T) {
 			}
 		}
 	}()
-	waitFor(t, 5*time.Second, "the heartbeats", func() bool {
-		st := e.status()
-		return len(st.Screens) == 2 && st.Screens[0].Viewport == "1920x1080" && st.Screens[1].Viewport == "1920x1080"
+	// One read of the status page holds both screens, online with what they reported.
+	var st statusJSON
+	waitFor(t, 5*time.Second, "both screens online with their heartbeats", func() bool {
+		st = e.status()
+		a, s := st.screen(aliveSID), st.screen(silentSID)
+		return len(st.Screens) == 2 && a != nil && s != nil && a.Viewport == "1920x1080" && s.Viewport == "1920x1080" &&
+			a.Online && s.Online && a.Version == first.Version && s.Version == "v-old"
 	})
-	st := e.status()
-	if !st.Screens[0].Online || !st.Screens[1].Online || st.Screens[0].Version != first.Version {
-		t.Fatalf("after a heartbeat: %+v", st.Screens)
-	}
 	if st.Token == nil || st.Token.Renewals < 1 || st.Token.ExpiresAt == nil {
 		t.Errorf("token: %+v, want its expiry and at least one renewal", st.Token)
 	}
 	waitFor(t, 5*time.Second, "the silent screen to go offline", func() bool {
-		for _, s := range e.status().Screens {
-			if s.UserlistID == canteen {
-				return !s.Online
-			}
-		}
-		return false
+		s := e.status().screen(silentSID)
+		return s != nil && !s.Online
 	})
 	if took := time.Since(silentBeat); took < 2*beat {
 		t.Errorf("offline %v after its last heartbeat, before two were missed (%v)", took, 2*beat)
@@ -124,18 +133,21 @@ func TestAdminSeesScreensAndTheirHeartbeats(t *testing.T) {
 	silent.Close()
 	waitFor(t, 5*time.Second, "the departed screen", func() bool {
 		st := e.status()
-		return len(st.Screens) == 2 && st.Screens[1].Left != nil && !st.Screens[1].Online && st.Screens[1].SID == "ca0ca000-0000-4000-8000-000000000001"
+		s := st.screen(silentSID)
+		return len(st.Screens) == 2 && s != nil && s.Left != nil && !s.Online
 	})
 	if _, page := e.get("/admin"); !strings.Contains(page, "disconnected") {
 		t.Errorf("the status page does not show the departed screen")
 	}
 	// It comes back: listed once, connected.
-	back := e.dial(canteen, "sid=ca0ca000-0000-4000-8000-000000000001")
+	back := e.dial(canteen, "sid="+silentSID)
 	defer back.Close()
 	readMessage(t, back, 5*time.Second)
+	beatOnce(back, "v-new")
 	waitFor(t, 5*time.Second, "the screen back", func() bool {
 		st := e.status()
-		return len(st.Screens) == 2 && st.Screens[0].Left == nil && st.Screens[1].Left == nil && st.Screens[1].Online
+		a, s := st.screen(aliveSID), st.screen(silentSID)
+		return len(st.Screens) == 2 && a != nil && a.Left == nil && s != nil && s.Left == nil && s.Online && s.Version == "v-new"
 	})
 }
 

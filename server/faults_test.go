@@ -277,6 +277,7 @@ func TestCredentialsEchoedUpstreamStayHidden(t *testing.T) {
 	const secret = `s3cr"et/+ &ü<x>  two-spaces-and-more-Value-9`
 	e := newEnv(t, time.Minute, func(c *server.Config) { c.Spencer.ClientSecret = secret })
 	e.fake.SetFault(spencertest.Fault{TokenEchoAll: true, EchoPadding: 130}) // the 200-character cut falls inside the secret
+	e.fake.RevokeTokens()                                                    // a token from the first poll must not spare the endpoint
 	e.srv.News().Get(lobby).FetchNow()
 	waitFor(t, 10*time.Second, "the echoing token endpoint", func() bool { return strings.Contains(e.logs.String(), "client_secret=[reda") })
 	resp, body := e.get("/readyz")

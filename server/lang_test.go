@@ -35,7 +35,7 @@ func TestScreenLanguage(t *testing.T) {
 	e.srv.News().Get(canteen).FetchNow()
 	waitFor(t, 10*time.Second, "the canteen's new content", func() bool {
 		c := e.srv.News().Get(canteen).Content()
-		return c != nil && len(c.Items) == 1 && c.Items[0].ID == "c1"
+		return c != nil && len(c.Items) == 1 && c.Items[0].ID == "c1" && c.Items[0].Pinned && c.Items[0].Translations["nl-BE"].Title != ""
 	})
 	for _, tc := range []struct {
 		lang, htmlLang, locale, pinned, caption, date, short, title string

@@ -16,7 +16,7 @@ import (
 func TestOnDemandUserlistsAreCapped(t *testing.T) {
 	e := newEnv(t, 100*time.Millisecond, func(c *server.Config) {
 		c.Screens.MaxOnDemand = 3
-		c.Screens.IdleAfter = server.Duration{Duration: 400 * time.Millisecond}
+		c.Screens.IdleAfter = server.Duration{Duration: 2 * time.Second} // longer than the three first reads take
 	})
 	ids := make([]string, 4)
 	for i := range ids {

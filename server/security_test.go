@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -180,11 +181,12 @@ func TestScreenThatNeverReads(t *testing.T) {
 	defer good.Close()
 	readMessage(t, good, 5*time.Second)
 	for i := range 20 {
-		title := strings.Repeat("Big change ", 2000) + string(rune('A'+i))
+		mark := fmt.Sprintf("Change %02d:", i)
+		title := mark + strings.Repeat(" big change", 2000)
 		e.fake.SetPublications(lobby, []map[string]any{{"id": "x", "title": title}})
 		waitFor(t, 5*time.Second, "the change", func() bool {
 			m := readMessage(t, good, 5*time.Second)
-			return m.Type == "deck" && strings.Contains(m.HTML, string(rune('A'+i)))
+			return m.Type == "deck" && strings.Contains(m.HTML, mark)
 		})
 	}
 }

@@ -239,8 +239,8 @@ func TestRedisAwayLongerThanALease(t *testing.T) {
 	subscribed := resyncs(r)
 	r.Start()
 	waitFor(t, 5*time.Second, "the lease and the subscription", func() bool { return r.Leader() && subscribed() == 1 })
+	lost := time.Now() // at most: Stop waits for the process to end
 	rs.Stop()
-	lost := time.Now()
 	waitFor(t, 5*time.Second, "the leader to step down", func() bool { return !r.Leader() })
 	if took := time.Since(lost); took < 400*time.Millisecond {
 		t.Errorf("stepped down after %v, before a lease had passed", took)
@@ -310,12 +310,12 @@ func TestRedisEmptied(t *testing.T) {
 		}
 		defer r.Close()
 		r.OnResync(func(emptied bool) {
-			mu.Lock()
-			told[name] = append(told[name], emptied)
-			mu.Unlock()
 			if emptied { // what the server does with its announcements
 				r.MapSet(context.Background(), "notes", "n1", []byte("kept")) //nolint:errcheck
 			}
+			mu.Lock()
+			told[name] = append(told[name], emptied)
+			mu.Unlock()
 		})
 		r.Start()
 		es = append(es, r)
