@@ -22,8 +22,9 @@ type Server struct {
 	Port int
 	dir  string
 
-	mu  sync.Mutex
-	cmd *exec.Cmd
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when cmd has ended
 }
 
 // Binary finds redis-server, or says how to install it.
@@ -36,10 +37,17 @@ func Binary() (string, error) {
 	return "", errors.New("redis-server not found: install it (apt-get install redis-server); the tests start their own on a free port")
 }
 
-// Start starts a redis-server on a free loopback port; dir holds its log.
+// Start starts a redis-server on a free loopback port; dir holds its log. A port taken by
+// another process between its choice and redis-server's start is given up for another.
 func Start(dir string) (*Server, error) {
-	s := Reserve(dir)
-	return s, s.Up()
+	var err error
+	for range 3 {
+		s := Reserve(dir)
+		if err = s.Up(); err == nil {
+			return s, nil
+		}
+	}
+	return nil, err
 }
 
 // Reserve picks a free port for a server that is not started yet: clients can be pointed
@@ -67,34 +75,54 @@ func (s *Server) start() error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }() //nolint:errcheck // Stop reads the end
 	s.mu.Lock()
-	s.cmd = cmd
+	s.cmd, s.exited = cmd, exited
 	s.mu.Unlock()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if s.ping() {
+		if s.answers(cmd.Process.Pid) {
 			return nil
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-exited: // the port was taken, most likely
+			deadline = time.Time{}
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 	s.Stop()
 	log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
 	return fmt.Errorf("redis-server on port %d did not answer: %s", s.Port, log)
 }
 
-// ping speaks RESP directly, so that this package needs no client.
-func (s *Server) ping() bool {
+// answers reports whether the redis-server of process pid answers on the port (not
+// another one that took the port first). It speaks RESP directly, so that this package
+// needs no client.
+func (s *Server) answers(pid int) bool {
 	conn, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
 	if err != nil {
 		return false
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(time.Second)) //nolint:errcheck
-	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+	if _, err := conn.Write([]byte("INFO server\r\n")); err != nil {
 		return false
 	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "+PONG")
+	r := bufio.NewReader(conn)
+	head, err := r.ReadString('\n')
+	if err != nil || !strings.HasPrefix(head, "$") {
+		return false
+	}
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return false
+		}
+		if strings.TrimSpace(line) == "process_id:"+strconv.Itoa(pid) {
+			return true
+		}
+	}
 }
 
 // Addr is host:port.
@@ -106,14 +134,14 @@ func (s *Server) URL(db int) string { return fmt.Sprintf("redis://%s/%d", s.Addr
 // Stop kills the server (as a crash would) and waits for it.
 func (s *Server) Stop() {
 	s.mu.Lock()
-	cmd := s.cmd
+	cmd, exited := s.cmd, s.exited
 	s.cmd = nil
 	s.mu.Unlock()
 	if cmd == nil {
 		return
 	}
 	cmd.Process.Kill() //nolint:errcheck
-	cmd.Wait()         //nolint:errcheck
+	<-exited
 }
 
 // Restart stops the server and starts it again on the same port, empty (no persistence):
