@@ -17,7 +17,7 @@ func main() {
 	wsURL := flag.String("ws", "", "internal: the WebSocket URL for -clients (several, comma-separated: screens spread over them)")
 	deflate := flag.Bool("deflate", true, "internal: the screens of -clients offer permessage-deflate")
 	quick := flag.Bool("quick", false, "smaller figures, for a smoke run")
-	only := flag.String("only", "", "comma-separated parts to run: feed, page, fanout, cluster (default: all)")
+	only := flag.String("only", "", "comma-separated parts to run: feed, page, fanout, cluster (which runs fanout too, to compare) (default: all)")
 	profile := flag.String("profile", "", "write CPU and heap profiles of each part into this directory")
 	flag.Parse()
 	if *clients > 0 {
@@ -31,8 +31,15 @@ func main() {
 	if *only != "" {
 		parts = map[string]bool{}
 		for p := range strings.SplitSeq(*only, ",") {
-			parts[strings.TrimSpace(p)] = true
+			p = strings.TrimSpace(p)
+			if _, known := map[string]bool{"feed": true, "page": true, "fanout": true, "cluster": true}[p]; !known {
+				fmt.Fprintf(os.Stderr, "bench: -only: %q is not a part (feed, page, fanout, cluster)\n", p)
+				os.Exit(2)
+			}
+			parts[p] = true
 		}
+		// The cluster row is measured beside one instance's fan-out.
+		parts["fanout"] = parts["fanout"] || parts["cluster"]
 	}
 	if err := run(options{quick: *quick, parts: parts, profile: *profile}); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
