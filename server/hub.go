@@ -218,6 +218,11 @@ func (h *Hub) Deck(c *Edition) {
 	var langs map[string]*preparedMessage // the few other languages screens asked for
 	screens := h.screensOf(c.Userlist)
 	for _, s := range screens {
+		if v := s.version.Load(); v != nil && *v == c.Version {
+			// It shows this version already: it connected, and was sent it, between the
+			// content's arrival and this broadcast.
+			continue
+		}
 		m := def
 		if s.Lang != "" {
 			if m = langs[s.Lang]; m == nil {

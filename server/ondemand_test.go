@@ -103,7 +103,8 @@ func TestScreenOfUnknownUserlistHearsWhenItExists(t *testing.T) {
 	}
 	conn := e.dial(later, "")
 	defer conn.Close()
-	if m := readMessage(t, conn, 5*time.Second); m.Type != "deck" || !strings.Contains(m.HTML, "state-unknown") {
+	first := readMessage(t, conn, 5*time.Second)
+	if m := first; m.Type != "deck" || !strings.Contains(m.HTML, "state-unknown") {
 		t.Fatalf("first message: %s %q", m.Type, m.HTML)
 	}
 	ul := e.srv.News().Get(later)
@@ -113,6 +114,6 @@ func TestScreenOfUnknownUserlistHearsWhenItExists(t *testing.T) {
 	e.fake.SetPublications(later, []map[string]any{{"id": "n", "title": "Now it exists"}})
 	ul.FetchNow() // instead of waiting the slow retry of an unknown userlist
 	if m := readMessage(t, conn, 5*time.Second); m.Type != "deck" || !strings.Contains(m.HTML, "Now it exists") {
-		t.Errorf("after the userlist was created: %s %q", m.Type, m.HTML)
+		t.Errorf("after the userlist was created: %s %s %q (first %s)", m.Type, m.Version, m.HTML, first.Version)
 	}
 }
