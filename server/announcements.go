@@ -87,6 +87,20 @@ func (an *announcements) load(ctx context.Context) ([]Announcement, error) {
 	return expired, nil
 }
 
+// restore puts the active announcements back on the board, except those that have expired
+// meanwhile, after the board was lost (Redis restarted empty). Every instance of a cluster
+// does so; the ids are the same, so they agree. It reports how many it put back.
+func (an *announcements) restore(ctx context.Context) int {
+	now := an.now()
+	n := 0
+	for _, a := range an.list() {
+		if now.Before(a.ExpiresAt) && an.board.put(ctx, a) == nil {
+			n++
+		}
+	}
+	return n
+}
+
 // expiredBy reports whether an active announcement has expired by now.
 func (an *announcements) expiredBy(now time.Time) bool {
 	an.mu.RLock()

@@ -108,20 +108,13 @@ func (s *Server) reloadLocal(screen, userlist string, all bool) int {
 	return 0
 }
 
-// resyncAnnouncements runs each time this instance (re)subscribes. When Redis lost what it
-// held, the board went with it: every instance puts back the announcements it shows (the
-// same ids, so they agree), except those that have expired meanwhile. Then it reads the
-// board, for what changed while it could not hear.
+// resyncAnnouncements runs each time this instance (re)subscribes: when Redis lost what it
+// held, the board went with it, and this instance puts back what it shows; then it reads
+// the board, for what changed while it could not hear.
 func (s *Server) resyncAnnouncements(emptied bool) {
 	if emptied {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		now := s.now()
-		n := 0
-		for _, a := range s.announcements.list() {
-			if now.Before(a.ExpiresAt) && s.announcements.board.put(ctx, a) == nil {
-				n++
-			}
-		}
+		n := s.announcements.restore(ctx)
 		cancel()
 		if n > 0 {
 			s.log.Info("cluster: Redis came back empty; announcements put back", slog.Int("announcements", n))

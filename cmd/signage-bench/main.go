@@ -27,12 +27,13 @@ func main() {
 		}
 		return
 	}
-	parts := map[string]bool{"feed": true, "page": true, "fanout": true, "cluster": true}
+	all := map[string]bool{"feed": true, "page": true, "fanout": true, "cluster": true}
+	parts := all
 	if *only != "" {
 		parts = map[string]bool{}
 		for p := range strings.SplitSeq(*only, ",") {
 			p = strings.TrimSpace(p)
-			if _, known := map[string]bool{"feed": true, "page": true, "fanout": true, "cluster": true}[p]; !known {
+			if !all[p] {
 				fmt.Fprintf(os.Stderr, "bench: -only: %q is not a part (feed, page, fanout, cluster)\n", p)
 				os.Exit(2)
 			}
