@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/spencer-signage/signage/server/feed"
 	"github.com/spencer-signage/signage/server/news"
 )
 
@@ -29,7 +30,7 @@ var (
 // handleFeed serves the bytes encoded once per change: gzip when the reader accepts it,
 // each encoding with its own strong ETag, and 304 when the reader has it, by ETag
 // (If-None-Match) or, for readers that only keep the date, by Last-Modified.
-func (s *Server) handleFeed(kind feedKind) echo.HandlerFunc {
+func (s *Server) handleFeed(kind feed.Kind) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		raw := queryValue(r.URL.RawQuery, "userlist")
@@ -59,7 +60,7 @@ func (s *Server) handleFeed(kind feedKind) echo.HandlerFunc {
 			key.https, key.host = s.scheme(c) == "https", r.Host
 		}
 		annVersion := s.announcements.version.Load()
-		f, err := ct.Feed(key, s.feedIDs, func() feedAnnouncements {
+		f, err := ct.Feed(key, func() feedAnnouncements {
 			return feedAnnouncements{list: s.announcements.forUserlist(ct.Userlist), version: annVersion}
 		}, annVersion, func() string { return s.baseURL(c) })
 		if err != nil {
@@ -81,7 +82,7 @@ func (s *Server) handleFeed(kind feedKind) echo.HandlerFunc {
 			h["Vary"] = varyEncoding
 		}
 		modified, lastModified := ct.Modified, ct.lastModified()
-		if at := s.announcements.changedAt(); kind == feedJSON && at.After(modified) {
+		if at := s.announcements.changedAt(); kind == feed.JSON && at.After(modified) {
 			// The JSON feed carries the announcements: it changed when they did.
 			modified, lastModified = at, []string{at.UTC().Format(http.TimeFormat)}
 		}

@@ -14,13 +14,14 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/spencer-signage/signage/server/feed"
 	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/spencerclient"
 )
 
 // newEdition renders c as the server does on a change.
 func newEdition(c *news.Content) *Edition {
-	es := &editions{log: slog.New(slog.DiscardHandler)}
+	es := &editions{log: slog.New(slog.DiscardHandler), feedIDs: feed.NewIDs("customer:acme")}
 	return es.of(c, func(string) bool { return true })
 }
 
@@ -59,8 +60,8 @@ func BenchmarkEncodeFeeds(b *testing.B) {
 	c := newEdition(news.NewContent("3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f", "Lobby", "en-US", benchItems(20), news.StateItems, now, now))
 	b.ReportAllocs()
 	for b.Loop() {
-		for _, k := range []feedKind{feedJSON, feedRSS, feedAtom} {
-			if _, err := encodeFeed(c, k, "https://signage.example.com", feedIDs{upstream: "customer:acme"}, feedAnnouncements{}); err != nil {
+		for _, k := range []feed.Kind{feed.JSON, feed.RSS, feed.Atom} {
+			if _, err := encodeFeed(c, k, "https://signage.example.com", feedAnnouncements{}); err != nil {
 				b.Fatal(err)
 			}
 		}

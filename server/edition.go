@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sync"
 
+	"github.com/spencer-signage/signage/server/feed"
 	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/views"
 )
@@ -23,6 +24,7 @@ type Edition struct {
 
 	deck           *renderedDeck // shared by every edition of the same version
 	feeds          *feedCache    // per edition: the JSON feed carries the stale flag
+	feedIDs        feed.IDs      // the permanent ids of its Atom feed
 	modifiedHeader []string      // Content.Modified as a Last-Modified value
 }
 
@@ -67,7 +69,8 @@ var langPattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$`)
 // editions keeps the current edition of each userlist, so that a version is rendered once
 // however many requests and broadcasts need it.
 type editions struct {
-	log *slog.Logger
+	log     *slog.Logger
+	feedIDs feed.IDs // of the feeds of every edition
 
 	current   sync.Map   // userlist id -> *Edition; read without a lock on every request
 	announced sync.Map   // userlist id -> *Edition the screens were last told of
@@ -105,7 +108,7 @@ func (es *editions) of(c *news.Content, active func(string) bool) *Edition {
 			return prev
 		}
 	}
-	e := &Edition{Content: c, feeds: newFeedCache()}
+	e := &Edition{Content: c, feeds: newFeedCache(), feedIDs: es.feedIDs}
 	if !c.Modified.IsZero() {
 		e.modifiedHeader = []string{c.Modified.UTC().Format(http.TimeFormat)}
 	}

@@ -5,29 +5,11 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
-	"fmt"
-	"mime"
-	"net/url"
-	"path"
 	"strconv"
 	"sync"
+
+	"github.com/spencer-signage/signage/server/feed"
 )
-
-// feedKind is one of the feed formats.
-type feedKind int
-
-const (
-	feedJSON feedKind = iota
-	feedRSS
-	feedAtom
-)
-
-var feedContentTypes = [...]string{
-	feedJSON: "application/feed+json; charset=utf-8",
-	feedRSS:  "application/rss+xml; charset=utf-8",
-	feedAtom: "application/atom+xml; charset=utf-8",
-}
 
 // encodedFeed is a feed encoded once, raw and gzip, each with its own strong ETag.
 type encodedFeed struct {
@@ -61,7 +43,7 @@ type feedCache struct {
 // feedKey names an encoding: the kind, and where its links point (the request's scheme
 // and host, or public_url when that is set, in which case host is "").
 type feedKey struct {
-	kind  feedKind
+	kind  feed.Kind
 	https bool
 	host  string
 }
@@ -73,9 +55,9 @@ func newFeedCache() *feedCache { return &feedCache{} }
 // Feed returns c encoded as kind, with links below base(), which is asked for only when
 // this encoding is not kept yet. The JSON feed carries the announcements of ann, and is
 // encoded again when they change.
-func (c *Edition) Feed(key feedKey, ids feedIDs, ann func() feedAnnouncements, annVersion int64, base func() string) (*encodedFeed, error) {
+func (c *Edition) Feed(key feedKey, ann func() feedAnnouncements, annVersion int64, base func() string) (*encodedFeed, error) {
 	kind := key.kind
-	current := func(f any) bool { return kind != feedJSON || f.(*encodedFeed).announcements == annVersion }
+	current := func(f any) bool { return kind != feed.JSON || f.(*encodedFeed).announcements == annVersion }
 	if f, ok := c.feeds.entries.Load(key); ok && current(f) {
 		return f.(*encodedFeed), nil
 	}
@@ -86,10 +68,10 @@ func (c *Edition) Feed(key feedKey, ids feedIDs, ann func() feedAnnouncements, a
 		return old.(*encodedFeed), nil
 	}
 	var a feedAnnouncements
-	if kind == feedJSON {
+	if kind == feed.JSON {
 		a = ann()
 	}
-	f, err := encodeFeed(c, kind, base(), ids, a)
+	f, err := encodeFeed(c, kind, base(), a)
 	if err != nil {
 		return nil, err
 	}
@@ -103,32 +85,31 @@ func (c *Edition) Feed(key feedKey, ids feedIDs, ann func() feedAnnouncements, a
 }
 
 // feedPaths are where each kind is served, for its self link.
-var feedPaths = [...]string{feedJSON: "/api/feed.json", feedRSS: "/api/feed.rss", feedAtom: "/api/feed.atom"}
+var feedPaths = [...]string{feed.JSON: "/api/feed.json", feed.RSS: "/api/feed.rss", feed.Atom: "/api/feed.atom"}
 
-func encodeFeed(c *Edition, kind feedKind, base string, ids feedIDs, ann feedAnnouncements) (*encodedFeed, error) {
-	links := feedLinks{home: base + "/screens/" + c.Userlist, ids: ids}
+func encodeFeed(c *Edition, kind feed.Kind, base string, ann feedAnnouncements) (*encodedFeed, error) {
+	fd := feed.Feed{
+		Userlist: c.Userlist, Title: c.Title(), Locale: c.Locale,
+		Home:  base + "/screens/" + c.Userlist,
+		Items: c.Items, FetchedAt: c.FetchedAt, Stale: c.Stale, Version: c.Version,
+		IDs: c.feedIDs,
+	}
 	if base != "" {
-		links.self = base + feedPaths[kind] + "?userlist=" + c.Userlist
+		fd.Self = base + feedPaths[kind] + "?userlist=" + c.Userlist
 	}
-	var body []byte
-	var err error
-	switch kind {
-	case feedJSON:
-		body, err = json.Marshal(newJSONFeed(c, c.Stale, links, ann.list))
-	case feedRSS:
-		body, err = encodeRSS(c, links)
-	case feedAtom:
-		body, err = encodeAtom(c, links)
+	for _, a := range ann.list {
+		fd.Announcements = append(fd.Announcements, feed.Announcement{ID: a.ID, Title: a.Title, Text: a.Text, Severity: a.Severity, ExpiresAt: a.ExpiresAt})
 	}
+	body, err := feed.Encode(kind, fd)
 	if err != nil {
-		return nil, fmt.Errorf("encode feed of %s: %w", c.Userlist, err)
+		return nil, err
 	}
 	var gz bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	zw.Write(body) //nolint:errcheck // a bytes.Buffer does not fail
 	zw.Close()     //nolint:errcheck
 	f := &encodedFeed{
-		contentType: feedContentTypes[kind],
+		contentType: kind.MediaType(),
 		body:        body,
 		etag:        strongETag(body),
 		gz:          gz.Bytes(),
@@ -138,16 +119,6 @@ func encodeFeed(c *Edition, kind feedKind, base string, ids feedIDs, ann feedAnn
 	f.announcements = ann.version
 	f.lengthHeader, f.gzLengthHeader = []string{strconv.Itoa(len(f.body))}, []string{strconv.Itoa(len(f.gz))}
 	return f, nil
-}
-
-// imageType guesses an enclosure's media type from its URL; RSS requires one.
-func imageType(u string) string {
-	if parsed, err := url.Parse(u); err == nil {
-		if t := mime.TypeByExtension(path.Ext(parsed.Path)); t != "" {
-			return t
-		}
-	}
-	return "image/jpeg"
 }
 
 // strongETag is a strong validator of body: a hash of its bytes.

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/spencer-signage/signage/server/feed"
 )
 
 // getAndHead are the methods of every read route: uptime monitors and link checkers send
@@ -43,7 +45,7 @@ func (s *Server) routes() *echo.Echo {
 	get("/embed/:id/fragment", s.handleEmbedFragment, keyed)
 
 	preflight := func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
-	for path, kind := range map[string]feedKind{"/api/feed.json": feedJSON, "/api/feed.rss": feedRSS, "/api/feed.atom": feedAtom} {
+	for path, kind := range map[string]feed.Kind{"/api/feed.json": feed.JSON, "/api/feed.rss": feed.RSS, "/api/feed.atom": feed.Atom} {
 		get(path, s.handleFeed(kind), s.cors, keyed)
 		e.OPTIONS(path, guarded(preflight, s.cors))
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
+	"github.com/spencer-signage/signage/server/feed"
 	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/spencerclient"
 	"github.com/spencer-signage/signage/static"
@@ -96,7 +97,6 @@ type Server struct {
 	// publicHost is the host[:port] of public_url, "" without one.
 	publicHost  string
 	crossOrigin *http.CrossOriginProtection
-	feedIDs     feedIDs
 	screenSeq   atomic.Int64
 	ln          net.Listener
 	serveErr    chan error
@@ -127,7 +127,7 @@ func New(cfg Config, opts Options) *Server {
 		log:       opts.Logger,
 		news:      opts.News,
 		hub:       opts.Hub,
-		editions:  &editions{log: opts.Logger},
+		editions:  &editions{log: opts.Logger, feedIDs: feed.NewIDs(upstreamIdentity(cfg.Spencer, opts.Demo))},
 		static:    static.New(),
 		names:     map[string]string{},
 		serveErr:  make(chan error, 1),
@@ -152,7 +152,6 @@ func New(cfg Config, opts Options) *Server {
 		s.announcements.board = fb
 	}
 	s.proxies = newProxies(cfg.Server.TrustedProxies)
-	s.feedIDs = feedIDs{upstream: upstreamIdentity(cfg.Spencer, opts.Demo)}
 	s.crossOrigin = http.NewCrossOriginProtection()
 	if pub := cfg.Server.PublicURL; pub != "" {
 		if u, err := url.Parse(pub); err == nil {

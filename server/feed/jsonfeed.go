@@ -1,4 +1,4 @@
-package server
+package feed
 
 import (
 	"encoding/json"
@@ -7,8 +7,7 @@ import (
 	"github.com/spencer-signage/signage/spencerclient"
 )
 
-// jsonFeed is a JSON Feed 1.1 document (https://jsonfeed.org/version/1.1) with the
-// product's `_signage` extension.
+// jsonFeed is a JSON Feed 1.1 document with the product's `_signage` extension.
 type jsonFeed struct {
 	Version     string         `json:"version"`
 	Title       string         `json:"title"`
@@ -21,20 +20,11 @@ type jsonFeed struct {
 }
 
 type signageExt struct {
-	Userlist      string             `json:"userlist"`
-	FetchedAt     *time.Time         `json:"fetched_at"`
-	Stale         bool               `json:"stale"`
-	Version       string             `json:"version"`
-	Announcements []feedAnnouncement `json:"announcements"`
-}
-
-// feedAnnouncement is an active announcement as the JSON feed carries it.
-type feedAnnouncement struct {
-	ID        string    `json:"id"`
-	Title     string    `json:"title,omitempty"`
-	Text      string    `json:"text"`
-	Severity  string    `json:"severity"`
-	ExpiresAt time.Time `json:"expires_at"`
+	Userlist      string         `json:"userlist"`
+	FetchedAt     *time.Time     `json:"fetched_at"`
+	Stale         bool           `json:"stale"`
+	Version       string         `json:"version"`
+	Announcements []Announcement `json:"announcements"`
 }
 
 type jsonFeedItem struct {
@@ -55,29 +45,27 @@ type jsonFeedAuthor struct {
 	Name string `json:"name"`
 }
 
-func newJSONFeed(c *Edition, stale bool, l feedLinks, ann []Announcement) jsonFeed {
-	f := jsonFeed{
+func encodeJSON(f Feed) ([]byte, error) {
+	doc := jsonFeed{
 		Version:     "https://jsonfeed.org/version/1.1",
-		Title:       c.Title(),
+		Title:       f.Title,
 		Description: "News from Spencer, for screens and intranet pages",
-		Language:    c.Locale,
-		Items:       make([]jsonFeedItem, 0, len(c.Items)),
-		Signage:     signageExt{Userlist: c.Userlist, Stale: stale, Version: c.Version, Announcements: []feedAnnouncement{}},
+		Language:    f.Locale,
+		Items:       make([]jsonFeedItem, 0, len(f.Items)),
+		Signage:     signageExt{Userlist: f.Userlist, Stale: f.Stale, Version: f.Version, Announcements: []Announcement{}},
 	}
-	for _, a := range ann {
-		f.Signage.Announcements = append(f.Signage.Announcements, feedAnnouncement{ID: a.ID, Title: a.Title, Text: a.Text, Severity: a.Severity, ExpiresAt: a.ExpiresAt})
+	doc.Signage.Announcements = append(doc.Signage.Announcements, f.Announcements...)
+	if f.Self != "" {
+		doc.HomePageURL, doc.FeedURL = f.Home, f.Self
 	}
-	if l.self != "" {
-		f.HomePageURL, f.FeedURL = l.home, l.self
+	if !f.FetchedAt.IsZero() {
+		t := f.FetchedAt.UTC()
+		doc.Signage.FetchedAt = &t
 	}
-	if !c.FetchedAt.IsZero() {
-		t := c.FetchedAt.UTC()
-		f.Signage.FetchedAt = &t
+	for _, it := range f.Items {
+		doc.Items = append(doc.Items, newJSONFeedItem(it))
 	}
-	for _, it := range c.Items {
-		f.Items = append(f.Items, newJSONFeedItem(it))
-	}
-	return f
+	return json.Marshal(doc)
 }
 
 func newJSONFeedItem(it spencerclient.Item) jsonFeedItem {
