@@ -116,8 +116,8 @@ type adminStatus struct {
 	Token        *adminTokenDTO     `json:"token,omitempty"`
 	Userlists    []adminUserlistDTO `json:"userlists"`
 	Screens      []adminScreenDTO   `json:"screens"`
-	// Cluster and Instances describe the cluster this instance is part of; absent for a
-	// single instance.
+	// Cluster and Instances describe the cluster this instance is part of; absent unless
+	// cluster.redis_url is set (a single instance is a cluster of one, with nothing to say).
 	Cluster   *adminClusterDTO   `json:"cluster,omitempty"`
 	Instances []adminInstanceDTO `json:"instances,omitempty"`
 }
@@ -262,7 +262,7 @@ func (s *Server) status() adminStatus {
 	defer cancel()
 	st := adminStatus{Now: now, Version: s.opts.Version, Upstream: "answering"}
 	presences := s.presences()
-	if s.opts.TokenStatus != nil && (s.cluster == nil || s.news.Leading()) {
+	if s.opts.TokenStatus != nil && s.news.Leading() {
 		ts := s.opts.TokenStatus()
 		st.Token = &adminTokenDTO{ExpiresAt: timePtr(ts.ExpiresAt), Renewals: ts.Renewals, Failures: ts.Failures, LastError: ts.LastError}
 	}
@@ -274,7 +274,7 @@ func (s *Server) status() adminStatus {
 
 	// Screens: this instance's, then the others' as they announced them.
 	st.Screens = s.localScreens(now)
-	if s.cluster != nil {
+	if s.clustered() {
 		self := s.cluster.Instance()
 		st.Cluster = &adminClusterDTO{Instance: self, Redis: "up", Role: "follower"}
 		if !s.cluster.Healthy() {
@@ -351,10 +351,7 @@ func (s *Server) status() adminStatus {
 func (s *Server) localScreens(now time.Time) []adminScreenDTO {
 	connected := map[string]bool{}
 	out := []adminScreenDTO{}
-	instance := ""
-	if s.cluster != nil {
-		instance = s.cluster.Instance()
-	}
+	instance := s.cluster.Instance()
 	for _, info := range s.hub.List() {
 		connected[screenKey(info)] = true
 		d := adminScreenDTO{ScreenInfo: info, Instance: instance, Quiet: s.quietFor(info.QuietOff)}
@@ -457,7 +454,7 @@ func (s *Server) checkCSRF(c echo.Context) error {
 }
 
 // handleAdminReload tells one screen, every screen of a userlist, or all screens to
-// reload: this instance's at once, and in a cluster the others' through the engine.
+// reload: this instance's at once, and the others' through the engine.
 func (s *Server) handleAdminReload(c echo.Context) error {
 	if err := s.checkCSRF(c); err != nil {
 		return err
@@ -474,7 +471,7 @@ func (s *Server) handleAdminReload(c echo.Context) error {
 	}
 	n := s.reloadLocal(screen, userlist, all)
 	result := map[string]int{"reloaded": n}
-	if s.cluster != nil && !(screen != "" && n == 1) {
+	if !(screen != "" && n == 1) {
 		if err := s.cluster.Send(c.Request().Context(), news.Command{Kind: news.CommandReload, Screen: screen, Userlist: userlist, All: all}); err != nil {
 			return errorf(http.StatusServiceUnavailable, "The other instances could not be told: Redis does not answer. This instance's screens were reloaded.")
 		}

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -114,21 +116,74 @@ func TestAnnouncementsWithToken(t *testing.T) {
 	}
 }
 
-// TestAnnouncementsSurviveRestart: announcements are kept in data_dir, written atomically,
-// and come back after a restart; one that expired meanwhile does not.
+// TestAnnouncementsSurviveRestart: announcements are kept in data_dir (the memory
+// engine's shared map), and come back after a restart.
 func TestAnnouncementsSurviveRestart(t *testing.T) {
 	e := newEnv(t, time.Minute)
 	resp, _ := e.post(`{"text":"Kept across restarts.","severity":"info","expires_at":"` + inAnHour() + `"}`)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST: %d", resp.StatusCode)
 	}
-	if _, err := os.Stat(filepath.Join(e.cfg.Server.DataDir, "announcements.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(e.cfg.Server.DataDir, "map-announcements.json")); err != nil {
 		t.Fatalf("not written to data_dir: %v", err)
 	}
 	e.stop()
 	e.start()
 	if _, list := e.get("/admin/announcements"); !strings.Contains(list, "Kept across restarts.") {
 		t.Errorf("after a restart: %s", list)
+	}
+}
+
+// TestAnnouncementsOfTheReleaseBefore: the announcements that the release before kept in
+// data_dir/announcements.json are on the screens after the upgrade, an expired one ended
+// as a start ended it then; the file goes once they moved, so that one ended after the
+// upgrade stays ended after the next restart.
+func TestAnnouncementsOfTheReleaseBefore(t *testing.T) {
+	hook := &webhook{attempts: 1}
+	hs := httptest.NewServer(hook)
+	defer hs.Close()
+	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	legacy := `[
+  {
+    "id": "0b9a3c2e-7f4d-4e1a-9c55-1d2e3f4a5b6c",
+    "title": "Fire drill",
+    "text": "Kept from the release before.",
+    "severity": "urgent",
+    "expires_at": "` + inAnHour() + `",
+    "created_at": "` + past + `",
+    "created_by": "this machine"
+  },
+  {
+    "id": "1c8b4d3f-8e5a-4f2b-8d66-2e3f4a5b6c7d",
+    "text": "Expired during the upgrade.",
+    "severity": "info",
+    "expires_at": "` + past + `",
+    "created_at": "` + past + `",
+    "created_by": "this machine"
+  }
+]`
+	var dir string
+	e := newEnv(t, time.Minute, func(c *server.Config) {
+		dir, c.Alerts.WebhookURL = c.Server.DataDir, hs.URL
+		if err := os.WriteFile(filepath.Join(dir, "announcements.json"), []byte(legacy), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	})
+	_, list := e.get("/admin/announcements")
+	if !strings.Contains(list, "Kept from the release before.") || strings.Contains(list, "Expired during the upgrade.") {
+		t.Fatalf("after the upgrade: %s", list)
+	}
+	waitFor(t, 10*time.Second, "the expired one ended", func() bool { return strings.Join(hook.events(), ",") == "announcement_ended" })
+	if _, err := os.Stat(filepath.Join(dir, "announcements.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the file of the release before is still there: %v", err)
+	}
+	if resp, _ := e.request(http.MethodDelete, "/admin/announcements/0b9a3c2e-7f4d-4e1a-9c55-1d2e3f4a5b6c", ""); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE: %d", resp.StatusCode)
+	}
+	e.stop()
+	e.start()
+	if _, list := e.get("/admin/announcements"); list != "[]\n" {
+		t.Errorf("after ending it and a restart: %q", list)
 	}
 }
 

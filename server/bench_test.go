@@ -141,7 +141,7 @@ func BenchmarkFeedHandler(b *testing.B) {
 	cfg.Server.DataDir = ""
 	log := slog.New(slog.DiscardHandler)
 	hub := NewHub(0, 0, log)
-	s := New(cfg, Options{News: news.NewPoller(staticSource(benchItems(20)), news.NewMemory(time.Minute), hub, NewsConfig(cfg), log), Hub: hub, Logger: log})
+	s := New(cfg, Options{News: news.NewPoller(staticSource(benchItems(20)), news.NewMemory(news.MemoryConfig{Keep: time.Minute, Log: log}), hub, NewsConfig(cfg), log), Hub: hub, Logger: log})
 	s.news.Start()
 	defer s.news.Stop()
 	ul := s.news.Get("3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f")

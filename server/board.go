@@ -6,13 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
 	"time"
-
-	"github.com/google/renameio/v2"
 
 	"github.com/spencer-signage/signage/server/news"
 )
@@ -46,120 +44,23 @@ func (a Announcement) For(userlist string) bool {
 	return false
 }
 
-// board keeps the announcements: in a file of data_dir for one instance, in Redis for a
-// cluster. Whoever changes it then tells the screens; a cluster's other instances hear of
-// the change from the engine.
-type board interface {
-	list(ctx context.Context) ([]Announcement, error)
-	put(ctx context.Context, a Announcement) error
-	remove(ctx context.Context, id string) (bool, error)
-}
-
-// fileBoard is the board of a single instance: the announcements in memory, written to
-// data_dir/announcements.json atomically on every change, read back at start.
-type fileBoard struct {
-	path string // "" without data_dir: in memory only
-
-	mu  sync.Mutex
-	all map[string]Announcement
-}
-
-func newFileBoard(dataDir string) (*fileBoard, error) {
-	b := &fileBoard{all: map[string]Announcement{}}
-	if dataDir == "" {
-		return b, nil
-	}
-	b.path = filepath.Join(dataDir, "announcements.json")
-	data, err := os.ReadFile(b.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return b, nil
-	}
-	if err != nil {
-		return b, err
-	}
-	var list []Announcement
-	if err := json.Unmarshal(data, &list); err != nil {
-		return b, fmt.Errorf("%s is corrupt: %w", b.path, err)
-	}
-	for _, a := range list {
-		b.all[a.ID] = a
-	}
-	return b, nil
-}
-
-func (b *fileBoard) list(context.Context) ([]Announcement, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := make([]Announcement, 0, len(b.all))
-	for _, a := range b.all {
-		out = append(out, a)
-	}
-	sortAnnouncements(out)
-	return out, nil
-}
-
-func (b *fileBoard) put(_ context.Context, a Announcement) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.all[a.ID] = a
-	if err := b.saveLocked(); err != nil {
-		delete(b.all, a.ID)
-		return err
-	}
-	return nil
-}
-
-func (b *fileBoard) remove(_ context.Context, id string) (bool, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	a, ok := b.all[id]
-	if !ok {
-		return false, nil
-	}
-	delete(b.all, id)
-	if err := b.saveLocked(); err != nil {
-		b.all[id] = a
-		return false, err
-	}
-	return true, nil
-}
-
-func (b *fileBoard) saveLocked() error {
-	if b.path == "" {
-		return nil
-	}
-	list := make([]Announcement, 0, len(b.all))
-	for _, a := range b.all {
-		list = append(list, a)
-	}
-	sortAnnouncements(list)
-	data, err := json.MarshalIndent(list, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(b.path), 0o750); err != nil {
-		return err
-	}
-	return renameio.WriteFile(b.path, data, 0o600)
-}
-
-// sharedMaps is what the cluster board needs of the Redis engine.
+// sharedMaps is what the board needs of the engine.
 type sharedMaps interface {
-	MapSet(ctx context.Context, name, key string, value []byte) error
+	MapSet(ctx context.Context, name, key string, value []byte, o news.MapOptions) error
 	MapDelete(ctx context.Context, name, key string) (bool, error)
 	MapAll(ctx context.Context, name string) (map[string][]byte, error)
 }
 
-var _ sharedMaps = (*news.Redis)(nil)
-
-// announcementsMap is the shared map of a cluster's announcements.
+// announcementsMap is the shared map of the announcements.
 const announcementsMap = "announcements"
 
-// clusterBoard is the board of a cluster: a shared map in Redis, one entry per
-// announcement, so that two operators posting on two instances never overwrite each other.
-type clusterBoard struct{ maps sharedMaps }
+// board keeps the announcements in a shared map of the engine (in Redis for a cluster,
+// in data_dir for one instance), one entry per announcement, so that two operators
+// posting on two instances never overwrite each other. Whoever changes it then tells the
+// screens; every instance hears of the change from the engine.
+type board struct{ maps sharedMaps }
 
-func (b clusterBoard) list(ctx context.Context) ([]Announcement, error) {
+func (b board) list(ctx context.Context) ([]Announcement, error) {
 	all, err := b.maps.MapAll(ctx, announcementsMap)
 	if err != nil {
 		return nil, err
@@ -175,16 +76,63 @@ func (b clusterBoard) list(ctx context.Context) ([]Announcement, error) {
 	return out, nil
 }
 
-func (b clusterBoard) put(ctx context.Context, a Announcement) error {
+// put puts an announcement on the board.
+func (b board) put(ctx context.Context, a Announcement) error {
 	v, err := json.Marshal(a)
 	if err != nil {
 		return err
 	}
-	return b.maps.MapSet(ctx, announcementsMap, a.ID, v)
+	return b.maps.MapSet(ctx, announcementsMap, a.ID, v, news.MapOptions{})
 }
 
-func (b clusterBoard) remove(ctx context.Context, id string) (bool, error) {
+func (b board) remove(ctx context.Context, id string) (bool, error) {
 	return b.maps.MapDelete(ctx, announcementsMap, id)
+}
+
+// legacyBoardFile is where the releases before kept a single instance's announcements: a
+// JSON array in data_dir.
+const legacyBoardFile = "announcements.json"
+
+// importFile moves the announcements of data_dir/announcements.json, as the releases
+// before kept them, onto the board, expired ones included (loading the board ends those
+// and tells the webhook, as a start did then), and removes the file once they are all
+// on it. It reports how many it moved.
+func (b board) importFile(ctx context.Context, dataDir string) (int, error) {
+	if dataDir == "" {
+		return 0, nil
+	}
+	path := filepath.Join(dataDir, legacyBoardFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var list []Announcement
+	if err := json.Unmarshal(data, &list); err != nil {
+		return 0, fmt.Errorf("%s is corrupt: %w", path, err)
+	}
+	for _, a := range list {
+		if err := b.put(ctx, a); err != nil {
+			return 0, err
+		}
+	}
+	return len(list), os.Remove(path)
+}
+
+// importAnnouncements moves the announcements a release before kept in data_dir onto the
+// board; what cannot be moved now (the store does not answer) is tried again at the next
+// resync.
+func (s *Server) importAnnouncements(ctx context.Context) {
+	n, err := s.announcements.board.importFile(ctx, s.cfg.Server.DataDir)
+	if err != nil {
+		s.log.Warn("announcements of the release before not loaded", slog.Any("error", err))
+		return
+	}
+	if n > 0 {
+		s.log.Info("announcements moved onto the board", slog.String("from", filepath.Join(s.cfg.Server.DataDir, legacyBoardFile)), slog.Int("announcements", n))
+	}
 }
 
 // sortAnnouncements puts urgent ones first, then the newest.

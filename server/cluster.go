@@ -4,28 +4,33 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/spencer-signage/signage/server/news"
 )
 
-// Cluster is what the server needs of the other instances it shares the work with (the
-// Redis engine); nil for a single instance.
-type Cluster interface {
+// cluster is what the server needs of the engine it shares the work with the other
+// instances through: Redis for several instances, the memory engine for one (a cluster
+// of one, whose commands and map changes come back to this instance at once). The server
+// does the same with either.
+type cluster interface {
 	Instance() string
-	Healthy() bool // Redis answers
+	Start()
+	Healthy() bool // the shared store answers
 	Leader() bool
 	Send(ctx context.Context, cmd news.Command) error
 	OnCommand(fn func(news.Command))
-	// OnResync: after (re)subscribing, since what was said meanwhile was not heard;
-	// emptied when Redis lost what it held.
+	// OnResync: after (re)joining, since what was said meanwhile was not heard; emptied
+	// when the store lost what it held.
 	OnResync(fn func(emptied bool))
-	Announce(ctx context.Context, p news.Presence, ttl time.Duration) error
+	Announce(ctx context.Context, p news.Presence, screens func() json.RawMessage, ttl time.Duration) error
 	Presences(ctx context.Context, within time.Duration) ([]news.Presence, error)
+	Secret(ctx context.Context, name string, offer []byte) ([]byte, error)
 	sharedMaps
 }
 
-var _ Cluster = (*news.Redis)(nil)
+var _ cluster = news.Engine(nil)
 
 // announceEvery is how often an instance tells the cluster who it is and which screens it
 // holds; an instance not heard of for presenceTTL is gone.
@@ -33,6 +38,11 @@ const (
 	announceEvery = 5 * time.Second
 	presenceTTL   = 3 * announceEvery
 )
+
+// clustered reports whether the operator set up several instances (cluster.redis_url):
+// the status page, /readyz and /metrics then speak of the cluster, its instances and its
+// Redis. It changes what is shown, never what is done.
+func (s *Server) clustered() bool { return s.cfg.Cluster.RedisURL != "" }
 
 // announce keeps this instance's presence in the cluster until stop.
 func (s *Server) announce(stop <-chan struct{}) {
@@ -49,25 +59,24 @@ func (s *Server) announce(stop <-chan struct{}) {
 }
 
 func (s *Server) announceOnce() {
-	screens, _ := json.Marshal(s.localScreens(time.Now()))
-	p := news.Presence{Version: s.opts.Version, Started: s.started, Screens: screens}
+	p := news.Presence{Version: s.opts.Version, Started: s.started}
 	if s.opts.TokenStatus != nil && s.news.Leading() {
 		ts := s.opts.TokenStatus()
 		p.Token = &ts
 	}
+	screens := func() json.RawMessage {
+		b, _ := json.Marshal(s.localScreens(time.Now()))
+		return b
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if err := s.cluster.Announce(ctx, p, presenceTTL); err != nil {
+	if err := s.cluster.Announce(ctx, p, screens, presenceTTL); err != nil {
 		s.log.Debug("cluster: presence not announced", slog.Any("error", err))
 	}
 }
 
-// presences are the instances of the cluster, nil for a single instance or when Redis
-// does not answer.
+// presences are the instances of the cluster, nil when the store does not answer.
 func (s *Server) presences() []news.Presence {
-	if s.cluster == nil {
-		return nil
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	ps, err := s.cluster.Presences(ctx, presenceTTL)
@@ -77,7 +86,13 @@ func (s *Server) presences() []news.Presence {
 	return ps
 }
 
-// onCommand acts on what another instance asks of this one's screens.
+// newScreenID names a screen that connects: unique in the cluster, and saying where it is
+// (the instance, then a number).
+func (s *Server) newScreenID() string {
+	return s.cluster.Instance() + ".s" + strconv.FormatInt(s.screenSeq.Add(1), 10)
+}
+
+// onCommand acts on what an instance asks of this one's screens and announcements.
 func (s *Server) onCommand(cmd news.Command) {
 	if cmd.Kind == news.CommandChanged && cmd.Name == announcementsMap {
 		s.reloadAnnouncements()
@@ -108,14 +123,22 @@ func (s *Server) reloadLocal(screen, userlist string, all bool) int {
 	return 0
 }
 
-// resyncAnnouncements runs each time this instance (re)subscribes: when Redis lost what it
-// held, the board went with it, and this instance puts back what it shows; then it reads
-// the board, for what changed while it could not hear.
-func (s *Server) resyncAnnouncements(emptied bool) {
+// resync runs each time this instance (re)joins the cluster (for a single instance, once
+// at the start): it moves the announcements that the release before kept in data_dir
+// onto the board, and then loads the announcements.
+func (s *Server) resync(emptied bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.importAnnouncements(ctx)
+	s.resyncAnnouncements(ctx, emptied)
+}
+
+// resyncAnnouncements: when the store lost what it held, the board went with it, and this
+// instance puts back what it shows; then it reads the board, for what changed while it
+// could not hear.
+func (s *Server) resyncAnnouncements(ctx context.Context, emptied bool) {
 	if emptied {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		n := s.announcements.restore(ctx)
-		cancel()
 		if n > 0 {
 			s.log.Info("cluster: Redis came back empty; announcements put back", slog.Int("announcements", n))
 		}

@@ -22,7 +22,7 @@ func (s *Server) handleReadyz(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	ok, why := s.news.Answered()
 	extra := ""
-	if s.cluster != nil {
+	if s.clustered() {
 		role, redis := "follower", "up"
 		if s.news.Leading() {
 			role = "leader"

@@ -38,7 +38,7 @@ type metricSources struct {
 	news    userlists
 	token   func() spencerclient.TokenStatus // nil when unknown
 	skipped func() int64                     // nil when unknown
-	cluster Cluster                          // nil for a single instance
+	cluster cluster                          // nil unless clustered
 }
 
 // userlists is what the metrics and the status page need of the news.

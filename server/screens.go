@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -203,10 +202,7 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 	c.Response().Status = http.StatusSwitchingProtocols // for the request log
 	q := r.URL.Query()
 	opts := s.pageOptions(c)
-	id := fmt.Sprintf("s%d", s.screenSeq.Add(1))
-	if s.cluster != nil {
-		id = s.cluster.Instance() + "." + id // unique in the cluster, and says where it is
-	}
+	id := s.newScreenID()
 	scr := newScreen(s.hub, conn, id, ul.ID, opts.Lang, addr, truncate(r.UserAgent(), 256), truncate(q.Get("v"), 64))
 	scr.deflate = s.upgrader.EnableCompression && offersDeflate(r.Header)
 	if sid := strings.ToLower(q.Get("sid")); IsUUID(sid) {

@@ -30,9 +30,7 @@ type Options struct {
 	// starts it.
 	News *news.Poller
 	// Hub holds the screens; it is also News's watchers. New makes one when nil.
-	Hub *Hub
-	// Cluster is the other instances (the Redis engine); nil for a single instance.
-	Cluster     Cluster
+	Hub         *Hub
 	TokenStatus func() spencerclient.TokenStatus // for /admin; nil when unknown
 	// Skipped counts publications skipped for want of a title and a body; nil when unknown.
 	Skipped    func() int64
@@ -101,7 +99,7 @@ type Server struct {
 	ln          net.Listener
 	serveErr    chan error
 
-	cluster      Cluster // nil for a single instance
+	cluster      cluster // News's engine: Redis, or a cluster of one in memory
 	started      time.Time
 	stopAnnounce chan struct{}
 
@@ -133,7 +131,7 @@ func New(cfg Config, opts Options) *Server {
 		serveErr:  make(chan error, 1),
 		csrf:      newCSRFToken(),
 		heartbeat: 30 * time.Second,
-		cluster:   opts.Cluster,
+		cluster:   opts.News.Engine(),
 		started:   time.Now(),
 		now:       opts.Now,
 	}
@@ -141,16 +139,7 @@ func New(cfg Config, opts Options) *Server {
 		s.now = time.Now
 	}
 	s.quiet, _ = parseQuietHours(cfg.Screens.QuietHours, cfg.Screens.Location()) // validated with the config
-	s.announcements = &announcements{log: s.log, now: s.now, onChange: s.pushAnnouncements}
-	if s.cluster != nil {
-		s.announcements.board = clusterBoard{maps: s.cluster}
-	} else {
-		fb, err := newFileBoard(cfg.Server.DataDir)
-		if err != nil {
-			s.log.Warn("announcements not loaded: starting with none", slog.Any("error", err))
-		}
-		s.announcements.board = fb
-	}
+	s.announcements = &announcements{board: board{maps: s.cluster}, log: s.log, now: s.now, onChange: s.pushAnnouncements}
 	s.proxies = newProxies(cfg.Server.TrustedProxies)
 	s.crossOrigin = http.NewCrossOriginProtection()
 	if pub := cfg.Server.PublicURL; pub != "" {
@@ -175,13 +164,15 @@ func New(cfg Config, opts Options) *Server {
 	}
 	s.gone = newDepartures()
 	s.hub.onLeave = s.gone.add
-	s.metrics = newMetrics(metricSources{hub: s.hub, news: s.news, token: opts.TokenStatus, skipped: opts.Skipped, cluster: opts.Cluster})
+	sources := metricSources{hub: s.hub, news: s.news, token: opts.TokenStatus, skipped: opts.Skipped}
+	if s.clustered() {
+		sources.cluster = s.cluster
+	}
+	s.metrics = newMetrics(sources)
 	s.news.ObserveFetches(s.metrics.observeFetch)
 	s.news.Subscribe(s.onChange)
-	if s.cluster != nil {
-		s.cluster.OnCommand(s.onCommand)
-		s.cluster.OnResync(s.resyncAnnouncements)
-	}
+	s.cluster.OnCommand(s.onCommand)
+	s.cluster.OnResync(s.resync)
 	if cfg.Alerts.WebhookURL != "" {
 		every := 15 * time.Second
 		if opts.AlertCheckInterval > 0 {
@@ -189,10 +180,8 @@ func New(cfg Config, opts Options) *Server {
 		}
 		s.alerts = newAlerter(cfg.Alerts, s.status, s.names, s.log, every)
 		s.alerts.quiet = s.quietNow.Load
-		if s.cluster != nil {
-			// One message per event for the whole cluster: the leader's.
-			s.alerts.active = s.cluster.Leader
-		}
+		// One message per event for the whole cluster: the leader's.
+		s.alerts.active = s.cluster.Leader
 	}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:    512,
@@ -253,17 +242,17 @@ func (s *Server) News() *news.Poller { return s.news }
 // Build identifies the server's build and static files; screens reload when it changes.
 func (s *Server) Build() string { return s.build }
 
-// Open starts polling and serving on ln.
+// Open joins the cluster (starting the engine, which does nothing when it runs already),
+// starts polling and serves on ln.
 func (s *Server) Open(ln net.Listener) {
 	s.ln = ln
+	s.cluster.Start()
 	s.news.Start()
 	if s.alerts != nil {
 		s.alerts.start()
 	}
-	if s.cluster != nil {
-		s.stopAnnounce = make(chan struct{})
-		go s.announce(s.stopAnnounce)
-	}
+	s.stopAnnounce = make(chan struct{})
+	go s.announce(s.stopAnnounce)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	if _, err := s.announcements.load(ctx); err != nil {
 		s.log.Warn("announcements not loaded yet", slog.Any("error", err))

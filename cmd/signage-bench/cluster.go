@@ -30,12 +30,7 @@ type instance struct {
 // screen, beside single's figures (one instance, the same number of screens, this run). It
 // also counts the cluster's publications requests per interval.
 func benchCluster(rep *report, n int, single fanoutStats, o options) error {
-	dir, err := os.MkdirTemp("", "signage-bench-redis-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	rs, err := redistest.Start(dir)
+	rs, err := redistest.Start()
 	if err != nil {
 		rep.add("cluster", "not measured: "+err.Error(), "", nil)
 		return nil
@@ -134,8 +129,7 @@ func startInstance(fake *spencertest.Server, redisURL string, log *slog.Logger) 
 	}
 	hub := server.NewHub(cfg.Server.MaxScreens, cfg.Server.MaxScreensPerAddress, log)
 	poller := news.NewPoller(client, engine, hub, server.NewsConfig(cfg), log)
-	srv := server.New(cfg, server.Options{News: poller, Hub: hub, Cluster: engine, TokenStatus: client.TokenStatus, Version: "bench", Logger: log})
-	engine.OnResync(func(bool) { poller.Resync() })
+	srv := server.New(cfg, server.Options{News: poller, Hub: hub, TokenStatus: client.TokenStatus, Version: "bench", Logger: log})
 	engine.Start()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -101,7 +101,7 @@ func start() (*env, error) {
 		return nil, err
 	}
 	hub := server.NewHub(cfg.Server.MaxScreens, cfg.Server.MaxScreensPerAddress, log)
-	poller := news.NewPoller(client, news.NewMemory(cfg.Screens.IdleAfter.Duration), hub, server.NewsConfig(cfg), log)
+	poller := news.NewPoller(client, news.NewMemory(news.MemoryConfig{DataDir: cfg.Server.DataDir, Keep: cfg.Screens.IdleAfter.Duration, Log: log}), hub, server.NewsConfig(cfg), log)
 	srv := server.New(cfg, server.Options{News: poller, Hub: hub, TokenStatus: client.TokenStatus, Version: "bench", Logger: log})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

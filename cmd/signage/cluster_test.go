@@ -38,9 +38,7 @@ var (
 	buildOnce   sync.Once
 	signageBin  string
 	buildErr    error
-	redisOnce   sync.Once
-	redisServer *redistest.Server
-	redisErr    error
+	redisServer redistest.Shared
 	scratch     string
 )
 
@@ -51,9 +49,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	code := m.Run()
-	if redisServer != nil {
-		redisServer.Stop()
-	}
+	redisServer.Stop()
 	os.RemoveAll(scratch)
 	os.Exit(code)
 }
@@ -75,15 +71,7 @@ func binary(t *testing.T) string {
 
 func sharedRedis(t *testing.T) *redistest.Server {
 	t.Helper()
-	redisOnce.Do(func() {
-		dir := filepath.Join(scratch, "redis")
-		os.MkdirAll(dir, 0o755) //nolint:errcheck
-		redisServer, redisErr = redistest.Start(dir)
-	})
-	if redisErr != nil {
-		t.Fatal(redisErr)
-	}
-	return redisServer
+	return redisServer.Get(t)
 }
 
 // syncBuffer is a process's stderr, read while it is written.
@@ -520,7 +508,8 @@ func TestClusterWaitsForRedis(t *testing.T) {
 	fake := spencertest.NewServer()
 	defer fake.Close()
 	fake.SetPublications(lobby, publications("Town hall on Friday"))
-	rs := redistest.Reserve(t.TempDir())
+	redistest.Require(t)
+	rs := redistest.Reserve()
 	defer rs.Stop()
 	url := fmt.Sprintf("redis://:s3cret-redis-pass@%s/0", rs.Addr())
 	in := startInstance(t, "alone", fake, url, "waits:")

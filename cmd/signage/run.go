@@ -94,15 +94,15 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Warn("DEMO MODE: showing sample news from a built-in fake Spencer, not your organisation's; set spencer.demo = false and credentials for real news",
 			slog.String("fake_spencer", fake.URL), slog.Duration("poll_interval", cfg.Spencer.PollInterval.Duration))
 	}
-	// The engine: in memory for one instance; Redis when instances share the work.
-	var engine news.Engine = news.NewMemory(cfg.Screens.IdleAfter.Duration)
-	var cluster *news.Redis
-	var tokens spencerclient.TokenStore
+	// The engine: Redis when instances share the work; else a cluster of one in memory,
+	// which keeps what the operator sets in data_dir. Nothing above it asks which.
+	var engine news.Engine
+	var tokens spencerclient.TokenStore // nil: the client keeps its own (the refresh token in data_dir)
 	if cfg.Cluster.RedisURL != "" {
 		// go-redis logs its own retries to stderr; the engine logs each outage once, so
 		// those lines go to the debug level.
 		redis.SetLogger(redisLog{log})
-		cluster, err = news.NewRedis(news.RedisConfig{URL: cfg.Cluster.RedisURL, Prefix: cfg.Cluster.KeyPrefix, Log: log})
+		cluster, err := news.NewRedis(news.RedisConfig{URL: cfg.Cluster.RedisURL, Prefix: cfg.Cluster.KeyPrefix, Log: log})
 		if err != nil {
 			ln.Close()
 			fmt.Fprintln(stderr, "config:", err)
@@ -110,6 +110,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		engine, tokens = cluster, cluster.Tokens()
 		log.Info("cluster: sharing the work through Redis", slog.String("instance", cluster.Instance()), slog.String("key_prefix", cfg.Cluster.KeyPrefix))
+	} else {
+		engine = news.NewMemory(news.MemoryConfig{DataDir: cfg.Server.DataDir, Keep: cfg.Screens.IdleAfter.Duration, Log: log})
 	}
 	client, err := spencerclient.New(spencerclient.Config{
 		APIURL:       apiURL,
@@ -132,10 +134,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	// client → news (poller and engine) → hub → server; the hub tells the poller which
-	// userlists screens watch.
+	// userlists screens watch. Open starts the engine once all that listens to it is wired.
 	hub := server.NewHub(cfg.Server.MaxScreens, cfg.Server.MaxScreensPerAddress, log)
 	poller := news.NewPoller(client, engine, hub, server.NewsConfig(cfg), log)
-	opts := server.Options{
+	srv := server.New(cfg, server.Options{
 		News:        poller,
 		Hub:         hub,
 		TokenStatus: client.TokenStatus,
@@ -144,16 +146,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Logger:      log,
 		Demo:        spencer.Demo,
 		DemoImages:  demoImages,
-	}
-	if cluster != nil {
-		opts.Cluster = cluster
-	}
-	srv := server.New(cfg, opts)
-	if cluster != nil {
-		// Everything that listens to the cluster is wired: join it.
-		cluster.OnResync(func(bool) { poller.Resync() })
-		cluster.Start()
-	}
+	})
 	srv.Open(ln)
 	log.Info("serving", slog.String("url", base+"/"), slog.String("version", buildVersion()))
 	for _, ul := range cfg.Screens.Userlists {

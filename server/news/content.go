@@ -35,6 +35,9 @@ type Content struct {
 	// Modified is when what readers get last changed: the fetch of this version, or the
 	// moment the stale flag or the visible items changed.
 	Modified time.Time `json:"modified"`
+	// From is the instance whose poller made this content: news from another one means
+	// that this instance has something to say before Spencer answered it.
+	From string `json:"from,omitempty"`
 
 	Items []spencerclient.Item `json:"-"` // visible items, in display order
 }
@@ -78,6 +81,7 @@ func (c *Content) Refiltered(now time.Time) *Content {
 	if n.Version == c.Version {
 		return c
 	}
+	n.From = c.From
 	return n.WithStale(c.Stale, c.StaleSince, now)
 }
 

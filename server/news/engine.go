@@ -2,19 +2,35 @@ package news
 
 import (
 	"context"
-	"sync"
+	"encoding/json"
+	"errors"
+	"regexp"
 	"time"
 
-	"github.com/patrickmn/go-cache"
+	"github.com/spencer-signage/signage/spencerclient"
 )
 
 // Engine shares the news of every userlist between the instances that serve it, after
-// Centrifugo's engines: one in memory for a single instance (the default, nothing to
-// install), one in Redis for several. Through it the instances agree on one leader, the
-// only one that asks Spencer; the leader publishes each change and every instance, the
-// leader included, receives it; the others tell the leader which on-demand userlists
-// their readers and screens want.
+// Centrifugo's engines: one in memory (the default, nothing to install), one in Redis for
+// several instances. A single instance is a cluster of one: the memory engine does all
+// that the Redis one does, for one member, so that the code above it never asks which it
+// runs on. Through it the instances agree on one leader, the only one that asks Spencer;
+// the leader publishes each change and every instance, the leader included, receives it;
+// the others tell the leader which on-demand userlists their readers and screens want;
+// and what the operator sets for the whole cluster (announcements) is kept in its shared
+// maps.
 type Engine interface {
+	// Instance is this instance's name in the cluster.
+	Instance() string
+	// Start joins the cluster: it subscribes, competes for the lease and runs the resync
+	// functions once subscribed. Set the receivers and handlers first. Calling it again
+	// does nothing.
+	Start()
+	// Close gives the lease back and stops.
+	Close() error
+	// Healthy reports whether the store the instances share answers.
+	Healthy() bool
+
 	// Publish makes c the last good content of its userlist and hands it to the receiver
 	// of every instance. Only the leader publishes; a Redis engine refuses the
 	// publication of an instance that is no longer the leader.
@@ -24,11 +40,13 @@ type Engine interface {
 	// All is the last content of every userlist that has one.
 	All(ctx context.Context) ([]*Content, error)
 	// Receive sets the function that takes every published content. It is called for
-	// one userlist at a time, in the order published; set it before the engine runs.
+	// one userlist at a time, in the order published; set it before Start.
 	Receive(fn func(*Content))
-	// Shared reports whether other instances share the content (a new instance then has
-	// news to show before Spencer answers it).
-	Shared() bool
+	// OnResync adds what to do each time the instance (re)joins the cluster: load what
+	// was published, or changed, while it could not hear. emptied says that the shared
+	// store lost what it held since (Redis restarted without persistence, or was
+	// flushed), so that the instances give back what they have.
+	OnResync(fn func(emptied bool))
 
 	// Touch records that a reader (watched false) or a screen (watched true) of some
 	// instance wants a userlist now.
@@ -41,22 +59,43 @@ type Engine interface {
 	// Leader reports whether this instance is the one that polls Spencer now.
 	Leader() bool
 	// OnLeadership sets the function told when this instance becomes or stops being the
-	// leader; a memory engine is the leader from the start.
+	// leader; it is told at once when this instance leads already.
 	OnLeadership(fn func(leader bool))
 
 	// SaveStatus records the polling state of a userlist, for the status page of every
-	// instance; Statuses returns what the leader recorded (nil for a single instance,
-	// whose poller has it).
+	// instance; Statuses returns what the leader recorded.
 	SaveStatus(ctx context.Context, userlist string, st Status) error
 	Statuses(ctx context.Context) (map[string]Status, error)
 
-	// Send hands a command to every instance's command handlers, this one's included.
+	// Send hands a command to every instance's command handlers, this one's included,
+	// with From set to this instance.
 	Send(ctx context.Context, cmd Command) error
-	// OnCommand adds a command handler; set it before the engine runs.
+	// OnCommand adds a command handler; set it before Start.
 	OnCommand(fn func(Command))
 
-	// Close stops the engine.
-	Close() error
+	// Announce records this instance's presence for ttl. screens is what it holds, for
+	// the status pages of the others: an engine asks for it only when there may be
+	// others to read it.
+	Announce(ctx context.Context, p Presence, screens func() json.RawMessage, ttl time.Duration) error
+	// Presences are the instances that announced themselves within, this one included.
+	Presences(ctx context.Context, within time.Duration) ([]Presence, error)
+
+	// MapSet sets key of the shared map name to value, as o says, and tells every
+	// instance that the map changed (a Command of kind CommandChanged). Shared maps hold
+	// what the operator sets for the whole cluster, such as announcements. A map full
+	// at o.Limit is ErrMapFull, decided in one step with the write, whoever else writes.
+	MapSet(ctx context.Context, name, key string, value []byte, o MapOptions) error
+	// MapDelete removes key from the shared map name; it reports whether it was there.
+	MapDelete(ctx context.Context, name, key string) (bool, error)
+	// MapAll is the whole shared map name, less the entries whose TTL ran out. It is
+	// ErrEmptied when the store is found to have lost what it held (before the instance
+	// resynced), rather than an empty map.
+	MapAll(ctx context.Context, name string) (map[string][]byte, error)
+
+	// Secret is the cluster's random key name, the same on every instance and across
+	// restarts: the one kept, else offer is kept (a new random key when offer is nil).
+	// An instance that knows the key offers it again after the store lost it.
+	Secret(ctx context.Context, name string, offer []byte) ([]byte, error)
 }
 
 // Command is what one instance asks of the others: the leader to poll or fetch a
@@ -75,130 +114,52 @@ const (
 	CommandPoll   = "poll"   // the leader starts polling an on-demand userlist (a reader of another instance wants it)
 	CommandFetch  = "fetch"  // the leader fetches a userlist now
 	CommandReload = "reload" // the instance holding them reloads a screen, the screens of a userlist, or all
-	// CommandChanged says that a shared map (Redis.MapSet) changed, for every instance to
-	// load it again.
+	// CommandChanged says that a shared map changed (MapSet, MapDelete), for every
+	// instance to load it again.
 	CommandChanged = "changed"
 )
 
-// Memory is the engine of a single instance: it is the leader, it delivers each content at
-// once to this instance's receiver, and it remembers interest in its own process. It
-// keeps no content itself: the poller's userlists hold it, and the snapshots on disk what
-// there was before a restart.
-type Memory struct {
-	mu       sync.Mutex
-	receive  func(*Content)
-	commands []func(Command)
-	read     *cache.Cache // userlist -> time of the last read
-	watched  *cache.Cache // userlist -> time a screen last showed it
+// Presence is one instance as the others see it: who it is, whether it leads, and what it
+// wants to say about itself (its screens, for the status page).
+type Presence struct {
+	Instance string          `json:"instance"`
+	Leader   bool            `json:"leader"`
+	Version  string          `json:"version"`
+	Started  time.Time       `json:"started"`
+	Seen     time.Time       `json:"seen"`
+	Screens  json.RawMessage `json:"screens,omitempty"`
+	// Token is the leader's access token status (never the token).
+	Token *spencerclient.TokenStatus `json:"token,omitempty"`
 }
 
-var _ Engine = (*Memory)(nil)
-
-// NewMemory returns an in-memory engine that remembers interest for keep: the poller's
-// IdleAfter or longer (an hour when keep is 0).
-func NewMemory(keep time.Duration) *Memory {
-	if keep <= 0 {
-		keep = time.Hour
-	}
-	return &Memory{read: cache.New(keep, time.Minute), watched: cache.New(keep, time.Minute)}
+// MapOptions say how MapSet writes an entry.
+type MapOptions struct {
+	// Limit is how many entries the map may hold; a new key beyond it is ErrMapFull (a
+	// key already there is replaced). 0: no limit.
+	Limit int
+	// TTL is how long the entry lasts; it then goes away by itself, without a
+	// CommandChanged. 0: until it is deleted.
+	TTL time.Duration
 }
 
-// Publish hands c to the receiver before it returns.
-func (m *Memory) Publish(_ context.Context, c *Content) error {
-	m.mu.Lock()
-	fn := m.receive
-	m.mu.Unlock()
-	if fn != nil {
-		fn(c)
-	}
-	return nil
-}
+// ErrMapFull is MapSet's answer when the map holds MapOptions.Limit entries already.
+var ErrMapFull = errors.New("the shared map is full")
 
-// Last is always nil: nothing is shared with another instance.
-func (m *Memory) Last(context.Context, string) (*Content, error) { return nil, nil }
+// ErrNotLeader is Publish's answer on an instance that no longer holds the lease: its
+// content is not shared, so that two pollers never overwrite each other.
+var ErrNotLeader = errors.New("not the leader of the cluster")
 
-// All is always empty, as Last.
-func (m *Memory) All(context.Context) ([]*Content, error) { return nil, nil }
+// ErrEmptied is MapAll's answer when Redis lost what it held since this instance last
+// looked (restarted without persistence, or flushed): the empty map is not the operator's
+// doing. The instance resyncs, giving back what it has, and reads again.
+var ErrEmptied = errors.New("Redis lost what it held; resyncing")
 
-// Receive sets the receiver.
-func (m *Memory) Receive(fn func(*Content)) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.receive = fn
-}
+// mapName is what a shared map or a secret may be called: a word that is safe in a file
+// name and a Redis key alike.
+var mapName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
-// Shared is false: this instance is alone.
-func (m *Memory) Shared() bool { return false }
+// errMapName is the answer for a name that mapName refuses.
+var errMapName = errors.New("a shared map or secret is named in lower-case letters, digits, - and _")
 
-// Touch records interest now.
-func (m *Memory) Touch(_ context.Context, userlist string, watched bool) error {
-	c := m.read
-	if watched {
-		c = m.watched
-	}
-	c.SetDefault(userlist, time.Now())
-	return nil
-}
-
-// Interest reports the interest recorded since.
-func (m *Memory) Interest(_ context.Context, userlist string, since time.Time) (bool, bool, error) {
-	at := func(c *cache.Cache) bool {
-		v, ok := c.Get(userlist)
-		return ok && !v.(time.Time).Before(since)
-	}
-	return at(m.read), at(m.watched), nil
-}
-
-// Interested lists the userlists read or watched since.
-func (m *Memory) Interested(_ context.Context, since time.Time) ([]string, error) {
-	seen := map[string]bool{}
-	for _, c := range []*cache.Cache{m.read, m.watched} {
-		for id, it := range c.Items() {
-			if !it.Object.(time.Time).Before(since) {
-				seen[id] = true
-			}
-		}
-	}
-	out := make([]string, 0, len(seen))
-	for id := range seen {
-		out = append(out, id)
-	}
-	return out, nil
-}
-
-// Leader is always true.
-func (m *Memory) Leader() bool { return true }
-
-// OnLeadership tells fn at once that this instance leads.
-func (m *Memory) OnLeadership(fn func(bool)) { fn(true) }
-
-// SaveStatus does nothing: the poller has the status.
-func (m *Memory) SaveStatus(context.Context, string, Status) error { return nil }
-
-// Statuses is nil: the poller has them.
-func (m *Memory) Statuses(context.Context) (map[string]Status, error) { return nil, nil }
-
-// Send hands cmd to this instance's handlers.
-func (m *Memory) Send(_ context.Context, cmd Command) error {
-	m.mu.Lock()
-	handlers := m.commands
-	m.mu.Unlock()
-	for _, fn := range handlers {
-		fn(cmd)
-	}
-	return nil
-}
-
-// OnCommand adds a command handler.
-func (m *Memory) OnCommand(fn func(Command)) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.commands = append(m.commands, fn)
-}
-
-// Close forgets the interest recorded.
-func (m *Memory) Close() error {
-	m.read.Flush()
-	m.watched.Flush()
-	return nil
-}
+// secretSize is the length of a new random key, in bytes.
+const secretSize = 32

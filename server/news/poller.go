@@ -53,6 +53,7 @@ type Config struct {
 type Poller struct {
 	src      Source
 	engine   Engine
+	self     string // this instance, in the engine
 	watchers Watchers
 	log      *slog.Logger
 	cfg      Config
@@ -79,18 +80,20 @@ type Poller struct {
 	subscribers []func(*Content)
 	observe     func(err error, took time.Duration)
 
-	answered atomic.Bool // upstream answered at least once (here, or the leader)
+	answered atomic.Bool // upstream answered at least once (here, or another instance)
 	synced   atomic.Bool // the content shared by the engine has been loaded
 	lastErr  atomic.Pointer[error]
 }
 
 // NewPoller returns a poller that asks src and shares what it gets through engine;
-// watchers tells which userlists this instance's screens show. Start begins.
+// watchers tells which userlists this instance's screens show. Start begins (after the
+// engine started, or it starts alone for a while).
 func NewPoller(src Source, engine Engine, watchers Watchers, cfg Config, log *slog.Logger) *Poller {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Poller{
 		src:        src,
 		engine:     engine,
+		self:       engine.Instance(),
 		watchers:   watchers,
 		log:        log,
 		cfg:        cfg,
@@ -105,6 +108,7 @@ func NewPoller(src Source, engine Engine, watchers Watchers, cfg Config, log *sl
 	}
 	engine.Receive(p.receive)
 	engine.OnCommand(p.command)
+	engine.OnResync(func(bool) { p.Resync() })
 	return p
 }
 
@@ -114,6 +118,9 @@ func NewPoller(src Source, engine Engine, watchers Watchers, cfg Config, log *sl
 func touchEvery(idle time.Duration) time.Duration {
 	return min(max(idle/4, 50*time.Millisecond), 30*time.Second)
 }
+
+// Engine is the engine the poller shares the news through.
+func (p *Poller) Engine() Engine { return p.engine }
 
 // Subscribe adds fn to those told of every change of content ("userlist U has content
 // version V", or its stale flag changed). Call it before Start; fn must not block long.
@@ -251,11 +258,8 @@ func (p *Poller) interest(id string, watched bool) {
 		return
 	}
 	p.touched.SetDefault(key, struct{}{})
-	if !p.engine.Shared() {
-		p.engine.Touch(p.ctx, id, watched) //nolint:errcheck // in memory: cannot fail
-		return
-	}
-	// Never hold a request on Redis: tell it in the background, briefly.
+	// Never hold a request on the engine (Redis may be slow, or away): tell it in the
+	// background, briefly.
 	go func() {
 		ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
 		defer cancel()
@@ -265,10 +269,10 @@ func (p *Poller) interest(id string, watched bool) {
 	}()
 }
 
-// Answered reports whether this instance has news to answer with: upstream answered at
-// least once (or, in a cluster, the instance loaded the content the leader shared), and
-// else why not: the last error (whose text the client has cleared of credentials),
-// ErrNotSynced, or ErrNoAnswerYet.
+// Answered reports whether this instance has news to answer with: upstream answered it at
+// least once, or it received content that another instance's poller made (the leader's,
+// or one before a restart), and else why not: the last error (whose text the client has
+// cleared of credentials), ErrNotSynced, or ErrNoAnswerYet.
 func (p *Poller) Answered() (bool, error) {
 	if p.answered.Load() {
 		return true, nil
@@ -276,7 +280,7 @@ func (p *Poller) Answered() (bool, error) {
 	if e := p.lastErr.Load(); e != nil {
 		return false, *e
 	}
-	if p.engine.Shared() && !p.synced.Load() {
+	if !p.synced.Load() {
 		return false, ErrNotSynced
 	}
 	return false, ErrNoAnswerYet
@@ -312,7 +316,7 @@ func (p *Poller) activate(id, name string, configured bool) (*Userlist, error) {
 	p.load(ul)
 	if leading {
 		p.poll(ul)
-	} else if ul.Content() == nil && p.engine.Shared() {
+	} else if ul.Content() == nil {
 		// The leader does not poll it yet: ask it to, rather than wait for it to notice.
 		ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
 		defer cancel()
@@ -328,21 +332,20 @@ func (p *Poller) activate(id, name string, configured bool) (*Userlist, error) {
 // disk before a restart (and, on the leader, shares it: the first leader of a cluster
 // seeds Redis from its data_dir), else what Spencer said lately of an unknown userlist.
 func (p *Poller) load(ul *Userlist) {
-	if p.engine.Shared() {
-		ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
-		c, err := p.engine.Last(ctx, ul.ID)
-		cancel()
-		if err != nil {
-			p.log.Warn("shared content not loaded", slog.String("userlist", ul.ID), slog.Any("error", err))
-		}
-		if c != nil {
-			p.store(ul, c)
-			return
-		}
+	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+	c, err := p.engine.Last(ctx, ul.ID)
+	cancel()
+	if err != nil {
+		p.log.Warn("shared content not loaded", slog.String("userlist", ul.ID), slog.Any("error", err))
+	}
+	if c != nil {
+		p.store(ul, c)
+		p.heard(c)
+		return
 	}
 	if c := p.loadSnapshot(ul); c != nil {
 		p.store(ul, c)
-		if p.engine.Shared() && p.Leading() {
+		if p.Leading() {
 			p.publish(c)
 		}
 		return
@@ -365,7 +368,7 @@ func (p *Poller) loadSnapshot(ul *Userlist) *Content {
 	if !ok {
 		return nil
 	}
-	c := NewContent(ul.ID, ul.Name, p.cfg.Locale, s.Items, StateItems, s.FetchedAt, p.now())
+	c := p.newContent(ul, s.Items, StateItems, s.FetchedAt, p.now())
 	p.log.Info("snapshot loaded", slog.String("userlist", ul.ID), slog.Int("items", len(c.Items)),
 		slog.Time("fetched_at", s.FetchedAt))
 	return c
@@ -374,10 +377,6 @@ func (p *Poller) loadSnapshot(ul *Userlist) *Content {
 // sync loads every userlist's content the engine shares (a cluster's other instances
 // polled it), so that this instance answers with news at once.
 func (p *Poller) sync() {
-	if !p.engine.Shared() {
-		p.synced.Store(true)
-		return
-	}
 	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
 	defer cancel()
 	all, err := p.engine.All(ctx)
@@ -396,12 +395,12 @@ func (p *Poller) sync() {
 		}
 		p.mu.Unlock()
 		p.receive(c)
-	}
-	if len(all) > 0 {
-		p.answered.Store(true)
+		p.heard(c)
 	}
 	p.synced.Store(true)
-	p.log.Info("shared content loaded", slog.Int("userlists", len(all)))
+	if len(all) > 0 {
+		p.log.Info("shared content loaded", slog.Int("userlists", len(all)))
+	}
 }
 
 // Resync loads the shared content again: the engine calls it when it reconnects, for
@@ -446,9 +445,6 @@ func (p *Poller) setLeading(leader bool) {
 			ul.stopPolling()
 		}
 		return
-	}
-	if p.engine.Shared() {
-		p.log.Info("leader: polling Spencer for the cluster")
 	}
 	for _, ul := range lists {
 		if ul.Configured || p.wanted(ul.ID) {
@@ -538,22 +534,35 @@ func (p *Poller) receive(c *Content) {
 		return
 	}
 	p.store(ul, c)
-	if p.engine.Shared() {
-		p.answered.Store(true) // the leader's news: this instance has something to say
-	}
-	if p.engine.Shared() && c.State != StateUnknown && (old == nil || old.Version != c.Version) {
-		// Every instance keeps the last good content, so that it restarts with news even
-		// when Redis is away.
-		if err := p.disk.save(snapshot{UserlistID: c.Userlist, FetchedAt: c.FetchedAt, Items: c.All}); err != nil {
-			p.log.Error("snapshot not saved", slog.String("userlist", c.Userlist), slog.Any("error", err))
-		}
-	}
+	p.heard(c)
 	p.subMu.RLock()
 	subs := p.subscribers
 	p.subMu.RUnlock()
 	for _, fn := range subs {
 		fn(c)
 	}
+	if c.State != StateUnknown && (old == nil || old.Version != c.Version) {
+		// Every instance keeps the last good content, so that it restarts with news even
+		// when Spencer, or Redis, is away.
+		if err := p.disk.save(snapshot{UserlistID: c.Userlist, FetchedAt: c.FetchedAt, Items: c.All}); err != nil {
+			p.log.Error("snapshot not saved", slog.String("userlist", c.Userlist), slog.Any("error", err))
+		}
+	}
+}
+
+// heard notes content that another instance's poller made: this instance has news to
+// answer with, though Spencer has not answered it.
+func (p *Poller) heard(c *Content) {
+	if c.From != p.self {
+		p.answered.Store(true)
+	}
+}
+
+// newContent makes the content of ul, as this instance's.
+func (p *Poller) newContent(ul *Userlist, items []spencerclient.Item, state State, fetchedAt, now time.Time) *Content {
+	c := NewContent(ul.ID, ul.Name, p.cfg.Locale, items, state, fetchedAt, now)
+	c.From = p.self
+	return c
 }
 
 // store makes c what ul shows (store first, tell after: whoever hears of a change and
@@ -619,9 +628,6 @@ func (p *Poller) watchedAnywhere(id string) bool {
 	if p.watchers.Screens(id) > 0 {
 		return true
 	}
-	if !p.engine.Shared() {
-		return false
-	}
 	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
 	defer cancel()
 	_, watched, err := p.engine.Interest(ctx, id, p.now().Add(-p.cfg.IdleAfter))
@@ -668,9 +674,6 @@ func (p *Poller) run(ctx context.Context, ul *Userlist) {
 
 // saveStatus shares ul's polling state with the other instances' status pages.
 func (p *Poller) saveStatus(ul *Userlist) {
-	if !p.engine.Shared() {
-		return
-	}
 	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
 	defer cancel()
 	p.engine.SaveStatus(ctx, ul.ID, ul.Status()) //nolint:errcheck // the status page is best effort
@@ -734,7 +737,7 @@ func (p *Poller) fetched(ul *Userlist, old *Content, items []spencerclient.Item,
 		s.LastSuccess, s.LastError, s.Failures, s.StaleSince, s.Unknown = now, "", 0, time.Time{}, false
 	})
 
-	c := NewContent(ul.ID, ul.Name, p.cfg.Locale, items, StateItems, now, now)
+	c := p.newContent(ul, items, StateItems, now, now)
 	if old != nil && old.Version == c.Version {
 		if old.Stale {
 			p.publish(old.WithStale(false, time.Time{}, now))
@@ -750,11 +753,6 @@ func (p *Poller) fetched(ul *Userlist, old *Content, items []spencerclient.Item,
 	}
 	p.log.Info("userlist changed", slog.String("userlist", ul.ID), slog.String("version", c.Version),
 		slog.Int("items", len(c.Items)))
-	if !p.engine.Shared() { // in a cluster, every instance saves what it receives
-		if err := p.disk.save(snapshot{UserlistID: ul.ID, FetchedAt: now, Items: items}); err != nil {
-			p.log.Error("snapshot not saved", slog.String("userlist", ul.ID), slog.Any("error", err))
-		}
-	}
 	return jitter(p.cfg.Interval, 0.9, 1.1)
 }
 
@@ -766,7 +764,7 @@ func (p *Poller) unknown(ul *Userlist, old *Content, err error, now time.Time) {
 	})
 	c := old
 	if old == nil || old.State != StateUnknown {
-		c = NewContent(ul.ID, ul.Name, p.cfg.Locale, nil, StateUnknown, now, now)
+		c = p.newContent(ul, nil, StateUnknown, now, now)
 		p.publish(c)
 	}
 	if !ul.Configured {

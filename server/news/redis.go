@@ -19,15 +19,6 @@ import (
 	"github.com/spencer-signage/signage/spencerclient"
 )
 
-// ErrNotLeader is Publish's answer on an instance that no longer holds the lease: its
-// content is not shared, so that two pollers never overwrite each other.
-var ErrNotLeader = errors.New("not the leader of the cluster")
-
-// ErrEmptied is MapAll's answer when Redis lost what it held since this instance last
-// looked (restarted without persistence, or flushed): the empty map is not the operator's
-// doing. The instance resyncs, giving back what it has, and reads again.
-var ErrEmptied = errors.New("Redis lost what it held; resyncing")
-
 // RedisConfig configures the Redis engine.
 type RedisConfig struct {
 	URL    string // redis://[user:password@]host:port/db, or rediss:// for TLS
@@ -219,9 +210,6 @@ func (r *Redis) OnResync(fn func(emptied bool)) {
 	defer r.mu.Unlock()
 	r.resync = append(r.resync, fn)
 }
-
-// Shared is true: the other instances share the content.
-func (r *Redis) Shared() bool { return true }
 
 var publishScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -611,22 +599,12 @@ func (r *Redis) deliver(m *redis.Message) {
 	}
 }
 
-// Presence is one instance as the others see it: who it is, whether it leads, and what it
-// wants to say about itself (its screens, for the status page).
-type Presence struct {
-	Instance string          `json:"instance"`
-	Leader   bool            `json:"leader"`
-	Version  string          `json:"version"`
-	Started  time.Time       `json:"started"`
-	Seen     time.Time       `json:"seen"`
-	Screens  json.RawMessage `json:"screens,omitempty"`
-	// Token is the leader's access token status (never the token).
-	Token *spencerclient.TokenStatus `json:"token,omitempty"`
-}
-
-// Announce records this instance's presence for ttl.
-func (r *Redis) Announce(ctx context.Context, p Presence, ttl time.Duration) error {
+// Announce records this instance's presence, with its screens, for ttl.
+func (r *Redis) Announce(ctx context.Context, p Presence, screens func() json.RawMessage, ttl time.Duration) error {
 	p.Instance, p.Leader, p.Seen = r.id, r.leader.Load(), time.Now()
+	if screens != nil {
+		p.Screens = screens()
+	}
 	b, err := json.Marshal(p)
 	if err != nil {
 		return err
@@ -710,62 +688,3 @@ func (t redisTokens) LoadRefresh(ctx context.Context) (string, error) {
 func (t redisTokens) SaveRefresh(ctx context.Context, tok string) error {
 	return t.r.ok(t.r.rdb.Set(ctx, t.r.k.refresh, tok, 0).Err())
 }
-
-// MapSet sets key of the shared map name to value, and tells every instance that the map
-// changed (a Command of kind CommandChanged). Shared maps hold what the operator sets for
-// the whole cluster, such as announcements.
-func (r *Redis) MapSet(ctx context.Context, name, key string, value []byte) error {
-	if err := r.ok(r.rdb.HSet(ctx, r.k.prefix+"map:"+name, key, value).Err()); err != nil {
-		return fmt.Errorf("redis: %w", err)
-	}
-	return r.Send(ctx, Command{Kind: CommandChanged, Name: name})
-}
-
-// MapDelete removes key from the shared map name; it reports whether it was there.
-func (r *Redis) MapDelete(ctx context.Context, name, key string) (bool, error) {
-	n, err := r.rdb.HDel(ctx, r.k.prefix+"map:"+name, key).Result()
-	if err := r.ok(err); err != nil {
-		return false, fmt.Errorf("redis: %w", err)
-	}
-	if n == 0 {
-		return false, nil
-	}
-	return true, r.Send(ctx, Command{Kind: CommandChanged, Name: name})
-}
-
-// MapAll is the whole shared map name. Read while Redis is found to have lost what it held
-// (before this instance resynced), it is ErrEmptied rather than an empty map, and a resync
-// starts.
-func (r *Redis) MapAll(ctx context.Context, name string) (map[string][]byte, error) {
-	res, err := mapAllScript.Run(ctx, r.rdb, []string{r.k.epoch, r.k.prefix + "map:" + name}).Slice()
-	if err := r.ok(err); err != nil {
-		return nil, fmt.Errorf("redis: %w", err)
-	}
-	if len(res) != 2 {
-		return nil, fmt.Errorf("redis: unexpected answer %v", res)
-	}
-	epoch, _ := res[0].(string)
-	r.mu.Lock()
-	known := r.epoch
-	r.mu.Unlock()
-	if known != "" && epoch != known {
-		if r.resyncDue.CompareAndSwap(false, true) {
-			go r.runResync()
-		}
-		return nil, ErrEmptied
-	}
-	pairs, _ := res[1].([]any)
-	out := make(map[string][]byte, len(pairs)/2)
-	for i := 0; i+1 < len(pairs); i += 2 {
-		k, _ := pairs[i].(string)
-		v, _ := pairs[i+1].(string)
-		out[k] = []byte(v)
-	}
-	return out, nil
-}
-
-// mapAllScript reads a shared map with the epoch, in one step, so that a map read after
-// Redis lost its data is known for what it is.
-var mapAllScript = redis.NewScript(`
-return {redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[2])}
-`)

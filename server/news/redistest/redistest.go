@@ -1,29 +1,34 @@
 // Package redistest runs Debian's redis-server for tests: a real server on a free loopback
 // port, with no persistence, started and stopped by the test that needs it. Nothing stands
-// in for Redis.
+// in for Redis. A server writes no file (its log is kept in memory) and dies with the test
+// process, also when that panics or times out.
 package redistest
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
+
+// SkipEnv names the environment variable that asks to skip the tests that need Redis.
+const SkipEnv = "SIGNAGE_SKIP_REDIS"
 
 // Server is a running redis-server.
 type Server struct {
 	Port int
-	dir  string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
+	log    *logBuffer
 	exited chan struct{} // closed when cmd has ended
 }
 
@@ -34,15 +39,27 @@ func Binary() (string, error) {
 			return path, nil
 		}
 	}
-	return "", errors.New("redis-server not found: install it (apt-get install redis-server); the tests start their own on a free port")
+	return "", errors.New("redis-server not found: install it (apt-get install redis-server; the tests start their own on a free port), or set " + SkipEnv + "=1 to skip the tests of the Redis engine")
 }
 
-// Start starts a redis-server on a free loopback port; dir holds its log. A port taken by
-// another process between its choice and redis-server's start is given up for another.
-func Start(dir string) (*Server, error) {
+// Require skips t when SIGNAGE_SKIP_REDIS=1 asks to, and fails it, naming the package to
+// install, when there is no redis-server: a test of the Redis engine never skips by itself.
+func Require(t testing.TB) {
+	t.Helper()
+	if os.Getenv(SkipEnv) == "1" {
+		t.Skip(SkipEnv + "=1: the tests of the Redis engine are skipped")
+	}
+	if _, err := Binary(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Start starts a redis-server on a free loopback port. A port taken by another process
+// between its choice and redis-server's start is given up for another.
+func Start() (*Server, error) {
 	var err error
 	for range 3 {
-		s := Reserve(dir)
+		s := Reserve()
 		if err = s.Up(); err == nil {
 			return s, nil
 		}
@@ -52,14 +69,42 @@ func Start(dir string) (*Server, error) {
 
 // Reserve picks a free port for a server that is not started yet: clients can be pointed
 // at it before it exists (Up starts it).
-func Reserve(dir string) *Server {
+func Reserve() *Server {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic("redistest: " + err.Error())
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	return &Server{Port: port, dir: dir}
+	return &Server{Port: port}
+}
+
+// Shared is a redis-server that the tests of one package share: started by the first
+// that needs it, stopped by Stop (in TestMain, after m.Run; the server dies with the
+// process anyway).
+type Shared struct {
+	once sync.Once
+	s    *Server
+	err  error
+}
+
+// Get requires redis-server (see Require) and returns the shared server, started on first
+// use.
+func (sh *Shared) Get(t testing.TB) *Server {
+	t.Helper()
+	Require(t)
+	sh.once.Do(func() { sh.s, sh.err = Start() })
+	if sh.err != nil {
+		t.Fatal(sh.err)
+	}
+	return sh.s
+}
+
+// Stop stops the shared server if one was started.
+func (sh *Shared) Stop() {
+	if sh.s != nil {
+		sh.s.Stop()
+	}
 }
 
 // Up starts the server (again, after Stop) on its port, empty.
@@ -70,15 +115,20 @@ func (s *Server) start() error {
 	if err != nil {
 		return err
 	}
+	// No persistence and the log on stdout: nothing is written to --dir, which must
+	// exist all the same.
 	cmd := exec.Command(bin, "--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log"), "--daemonize", "no")
+		"--dir", os.TempDir(), "--logfile", "", "--daemonize", "no")
+	log := &logBuffer{}
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = dieWithParent()
 	if err := cmd.Start(); err != nil {
 		return err
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }() //nolint:errcheck // Stop reads the end
 	s.mu.Lock()
-	s.cmd, s.exited = cmd, exited
+	s.cmd, s.log, s.exited = cmd, log, exited
 	s.mu.Unlock()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -92,8 +142,7 @@ func (s *Server) start() error {
 		}
 	}
 	s.Stop()
-	log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
-	return fmt.Errorf("redis-server on port %d did not answer: %s", s.Port, log)
+	return fmt.Errorf("redis-server on port %d did not answer: %s", s.Port, log.String())
 }
 
 // answers reports whether the redis-server of process pid answers on the port (not
@@ -149,4 +198,25 @@ func (s *Server) Stop() {
 func (s *Server) Restart() error {
 	s.Stop()
 	return s.start()
+}
+
+// logBuffer keeps what redis-server writes, for the error when it does not start.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.b.Len() > 64<<10 {
+		return len(p), nil // enough to say why it did not start
+	}
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
