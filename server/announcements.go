@@ -238,12 +238,15 @@ func (s *Server) handlePostAnnouncement(c echo.Context) error {
 	if err != nil {
 		return errorf(http.StatusBadRequest, err.Error())
 	}
+	full := errorf(http.StatusConflict, fmt.Sprintf("There are %d active announcements already: end one first.", maxAnnouncements))
 	if len(s.announcements.list()) >= maxAnnouncements {
-		return errorf(http.StatusConflict, fmt.Sprintf("There are %d active announcements already: end one first.", maxAnnouncements))
+		return full
 	}
 	a.ID, a.CreatedBy = uuid.NewString(), s.who()
 	ctx := c.Request().Context()
-	if err := s.announcements.board.put(ctx, a); err != nil {
+	if err := s.announcements.board.add(ctx, a); errors.Is(err, errBoardFull) {
+		return full // others posted meanwhile, on this instance or another
+	} else if err != nil {
 		return fmt.Errorf("announcement not stored: %w", err)
 	}
 	// ErrEmptied: Redis restarted empty just now; the resync it started reads this back.

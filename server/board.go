@@ -54,6 +54,9 @@ type sharedMaps interface {
 // announcementsMap is the shared map of the announcements.
 const announcementsMap = "announcements"
 
+// errBoardFull is add's answer when maxAnnouncements are on the board.
+var errBoardFull = fmt.Errorf("%d announcements are active already", maxAnnouncements)
+
 // board keeps the announcements in a shared map of the engine (in Redis for a cluster,
 // in data_dir for one instance), one entry per announcement, so that two operators
 // posting on two instances never overwrite each other. Whoever changes it then tells the
@@ -76,13 +79,28 @@ func (b board) list(ctx context.Context) ([]Announcement, error) {
 	return out, nil
 }
 
-// put puts an announcement on the board.
+// add puts a new announcement on the board unless maxAnnouncements are there already,
+// counted in the same step as the write, so that operators posting on several instances
+// at once never pass the cap together.
+func (b board) add(ctx context.Context, a Announcement) error {
+	err := b.set(ctx, a, news.MapOptions{Limit: maxAnnouncements})
+	if errors.Is(err, news.ErrMapFull) {
+		return errBoardFull
+	}
+	return err
+}
+
+// put puts an announcement (back) on the board, whatever the count.
 func (b board) put(ctx context.Context, a Announcement) error {
+	return b.set(ctx, a, news.MapOptions{})
+}
+
+func (b board) set(ctx context.Context, a Announcement, o news.MapOptions) error {
 	v, err := json.Marshal(a)
 	if err != nil {
 		return err
 	}
-	return b.maps.MapSet(ctx, announcementsMap, a.ID, v, news.MapOptions{})
+	return b.maps.MapSet(ctx, announcementsMap, a.ID, v, o)
 }
 
 func (b board) remove(ctx context.Context, id string) (bool, error) {
