@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -95,13 +94,6 @@ func bearer(h string) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSpace(tok), true
-}
-
-// newCSRFToken is the per-process token every admin action must carry.
-func newCSRFToken() string {
-	b := make([]byte, 16)
-	rand.Read(b) //nolint:errcheck // never fails
-	return hex.EncodeToString(b)
 }
 
 // adminStatus is /admin/status.json, and what /admin shows.
@@ -390,7 +382,7 @@ func connectedCount(screens []adminScreenDTO) int {
 func (s *Server) handleAdmin(c echo.Context) error {
 	st := s.status()
 	page := views.AdminPage{
-		Assets: s.assets, CSRF: s.csrf, Version: st.Version, Now: st.Now, BaseURL: s.baseURL(c),
+		Assets: s.assets, CSRF: s.csrf.current(), Version: st.Version, Now: st.Now, BaseURL: s.baseURL(c),
 		Upstream: st.Upstream, Problem: st.Problem, KeyHint: len(s.cfg.Server.AccessKeys) > 0,
 	}
 	for _, a := range s.announcements.list() {
@@ -444,7 +436,7 @@ func (s *Server) checkCSRF(c echo.Context) error {
 	if tok == "" {
 		tok = r.FormValue("csrf")
 	}
-	if !equal(tok, s.csrf) {
+	if !s.csrf.valid(tok) {
 		return errorf(http.StatusForbidden, "This action needs the status page's token: reload /admin and try again.")
 	}
 	if err := s.crossOrigin.Check(r); err != nil {

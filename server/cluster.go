@@ -124,11 +124,12 @@ func (s *Server) reloadLocal(screen, userlist string, all bool) int {
 }
 
 // resync runs each time this instance (re)joins the cluster (for a single instance, once
-// at the start): it moves the announcements that the release before kept in data_dir
-// onto the board, and then loads the announcements.
+// at the start): it loads the cluster's CSRF key, moves the announcements that the
+// release before kept in data_dir onto the board, and then the announcements.
 func (s *Server) resync(emptied bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	s.loadCSRFKey(ctx)
 	s.importAnnouncements(ctx)
 	s.resyncAnnouncements(ctx, emptied)
 }

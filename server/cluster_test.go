@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -190,4 +193,65 @@ func TestAnnouncementCapAcrossInstances(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCSRFAcrossInstancesAndRestarts: an action of the status page carries a token that
+// every instance of the cluster accepts (behind a load balancer without sticky sessions),
+// and that the instance accepts again after a restart (a page left open on a screen
+// across an upgrade).
+func TestCSRFAcrossInstancesAndRestarts(t *testing.T) {
+	for _, k := range clusterKinds {
+		t.Run(k.name, func(t *testing.T) {
+			fake, store, nodes := startCluster(t, k)
+			token := csrfOf(t, nodes[0])
+			for i, n := range nodes {
+				if status := n.reloadAll(t, token); status != http.StatusSeeOther {
+					t.Errorf("instance %d refused the token of instance 0's page: %d", i, status)
+				}
+				if status := n.reloadAll(t, strings.Repeat("0", len(token))); status != http.StatusForbidden {
+					t.Errorf("instance %d accepted a wrong token: %d", i, status)
+				}
+			}
+			first := nodes[0]
+			first.stop()
+			again := startNode(t, k, store, first.dir, fake)
+			waitFor(t, 10*time.Second, "the restarted instance's key", func() bool { return csrfOf(t, again) == token })
+			if status := again.reloadAll(t, token); status != http.StatusSeeOther {
+				t.Errorf("after a restart, the token of the page before: %d", status)
+			}
+		})
+	}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+// csrfOf is the CSRF token on an instance's status page.
+func csrfOf(t *testing.T, n *node) string {
+	t.Helper()
+	resp, err := http.Get(n.base + "/admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := csrfField.FindSubmatch(page)
+	if m == nil {
+		t.Fatal("no CSRF token on /admin")
+	}
+	return string(m[1])
+}
+
+// reloadAll presses the status page's "reload every screen" button with token.
+func (n *node) reloadAll(t *testing.T, token string) int {
+	t.Helper()
+	req := mustRequest(t, http.MethodPost, n.base+"/admin/reload", url.Values{"all": {"1"}, "csrf": {token}})
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

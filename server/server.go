@@ -88,7 +88,7 @@ type Server struct {
 	metrics   *metrics
 	gone      *departures   // screens that disconnected lately, for /admin
 	alerts    *alerter      // nil without alerts.webhook_url
-	csrf      string        // token of the admin actions
+	csrf      csrfTokens    // of the admin actions
 	heartbeat time.Duration // how often screens report; two missed and a screen is offline
 	upgrader  websocket.Upgrader
 	proxies   *proxies
@@ -129,7 +129,6 @@ func New(cfg Config, opts Options) *Server {
 		static:    static.New(),
 		names:     map[string]string{},
 		serveErr:  make(chan error, 1),
-		csrf:      newCSRFToken(),
 		heartbeat: 30 * time.Second,
 		cluster:   opts.News.Engine(),
 		started:   time.Now(),
@@ -140,6 +139,7 @@ func New(cfg Config, opts Options) *Server {
 	}
 	s.quiet, _ = parseQuietHours(cfg.Screens.QuietHours, cfg.Screens.Location()) // validated with the config
 	s.announcements = &announcements{board: board{maps: s.cluster}, log: s.log, now: s.now, onChange: s.pushAnnouncements}
+	s.csrf.init()
 	s.proxies = newProxies(cfg.Server.TrustedProxies)
 	s.crossOrigin = http.NewCrossOriginProtection()
 	if pub := cfg.Server.PublicURL; pub != "" {
