@@ -49,7 +49,7 @@ type Memory struct {
 	commands []func(Command)
 	resync   []func(emptied bool)
 	contents map[string]keptContent
-	swept    time.Time // when contents was last rid of what outlived the TTL
+	swept    time.Time // when contents and statuses were last rid of what outlived the TTL
 	statuses map[string]Status
 	presence *Presence
 	maps     map[string]map[string]mapEntry // by name, read from data_dir on first use
@@ -132,6 +132,11 @@ func (m *Memory) Publish(_ context.Context, c *Content) error {
 		for id, k := range m.contents {
 			if now.Sub(k.at) > m.ttl {
 				delete(m.contents, id)
+			}
+		}
+		for id, st := range m.statuses {
+			if now.Sub(st.LastFetch) > m.ttl {
+				delete(m.statuses, id) // an on-demand userlist nobody asked for since
 			}
 		}
 	}
