@@ -27,7 +27,7 @@ import (
 // Options are the parts of a Server that do not come from the config file.
 type Options struct {
 	// News is the news of each userlist (required); the server subscribes to it before it
-	// starts it.
+	// starts it, and shares the work with the other instances through its engine.
 	News *news.Poller
 	// Hub holds the screens; it is also News's watchers. New makes one when nil.
 	Hub         *Hub
