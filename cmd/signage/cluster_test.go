@@ -25,7 +25,7 @@ import (
 )
 
 // The cluster tests run the real binary, several processes sharing Debian's redis-server
-// (started here on a free port, once for this package's run) and one spencertest fake, so
+// (started here on a free port for each test) and one spencertest fake, so
 // that a leader can be killed with SIGKILL as a crash would.
 
 const (
@@ -35,55 +35,55 @@ const (
 )
 
 var (
-	buildOnce   sync.Once
-	signageBin  string
-	buildErr    error
-	redisOnce   sync.Once
-	redisServer *redistest.Server
-	redisErr    error
-	scratch     string
+	builtMu sync.Mutex
+	built   = map[*testing.T]string{}
 )
 
-func TestMain(m *testing.M) {
-	var err error
-	scratch, err = os.MkdirTemp("", "signage-cluster-")
-	if err != nil {
-		panic(err)
-	}
-	code := m.Run()
-	if redisServer != nil {
-		redisServer.Stop()
-	}
-	os.RemoveAll(scratch)
-	os.Exit(code)
-}
-
+// binary builds the signage binary for one test, in its temporary directory (readable by
+// anyone, for a test that runs it as another user); everything a test makes is removed
+// with it, also when it fails.
 func binary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		signageBin = filepath.Join(scratch, "signage")
-		out, err := exec.Command("go", "build", "-o", signageBin, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	builtMu.Lock()
+	defer builtMu.Unlock()
+	if bin, ok := built[t]; ok {
+		return bin
 	}
-	return signageBin
+	bin := filepath.Join(openTempDir(t), "signage")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	built[t] = bin
+	t.Cleanup(func() {
+		builtMu.Lock()
+		delete(built, t)
+		builtMu.Unlock()
+	})
+	return bin
 }
 
-func sharedRedis(t *testing.T) *redistest.Server {
+// needRedis fails a test that needs Debian's redis-server when it is missing, naming the
+// package, unless SIGNAGE_SKIP_REDIS=1 asks to skip the Redis tests on purpose.
+func needRedis(t *testing.T) {
 	t.Helper()
-	redisOnce.Do(func() {
-		dir := filepath.Join(scratch, "redis")
-		os.MkdirAll(dir, 0o755) //nolint:errcheck
-		redisServer, redisErr = redistest.Start(dir)
-	})
-	if redisErr != nil {
-		t.Fatal(redisErr)
+	if os.Getenv("SIGNAGE_SKIP_REDIS") == "1" {
+		t.Skip("SIGNAGE_SKIP_REDIS=1: Redis tests skipped on purpose")
 	}
-	return redisServer
+	if _, err := redistest.Binary(); err != nil {
+		t.Fatal(err.Error() + ", or set SIGNAGE_SKIP_REDIS=1 to skip the Redis tests on purpose")
+	}
+}
+
+// startRedis starts a redis-server for one test, stopped when the test ends.
+func startRedis(t *testing.T) *redistest.Server {
+	t.Helper()
+	needRedis(t)
+	rs, err := redistest.Start(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rs.Stop)
+	return rs
 }
 
 // syncBuffer is a process's stderr, read while it is written.
@@ -307,7 +307,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 // every change on every screen, see each other's screens, survive the leader's crash and
 // Redis losing everything, and a new instance shows news at once while Spencer fails.
 func TestClusterOfThree(t *testing.T) {
-	rs := sharedRedis(t)
+	rs := startRedis(t)
 	fake := spencertest.NewServer()
 	defer fake.Close()
 	fake.SetPublications(lobby, publications("Town hall on Friday"))
@@ -517,6 +517,7 @@ func postAnnouncement(t *testing.T, in *instance, body string) string {
 // crash loop), serves, says it is not ready and why, and joins once Redis answers; what
 // it says and logs never holds the Redis password.
 func TestClusterWaitsForRedis(t *testing.T) {
+	needRedis(t)
 	fake := spencertest.NewServer()
 	defer fake.Close()
 	fake.SetPublications(lobby, publications("Town hall on Friday"))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -108,6 +109,9 @@ func TestDemoModeServesTheShippedConfig(t *testing.T) {
 		}
 		if msg, _ := line["msg"].(string); strings.HasPrefix(msg, "DEMO MODE") {
 			demoLogged = true
+			if line["poll_interval"] != "10s" {
+				t.Errorf("the demo line's poll_interval is %#v, want \"10s\" as the config writes it", line["poll_interval"])
+			}
 		}
 		if line["msg"] == "serving" {
 			base = strings.TrimSuffix(line["url"].(string), "/")
@@ -158,5 +162,21 @@ func TestDemoModeServesTheShippedConfig(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("no exit within 15 s of shutdown")
+	}
+}
+
+// TestPortInUseSaysHowToPickAnother: a port another process holds (the usual first-hour
+// stumble: something else on 8080) is said with the two ways to choose another.
+func TestPortInUseSaysHowToPickAnother(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	env := map[string]string{"SIGNAGE_LISTEN": taken.Addr().String()}
+	var stderr strings.Builder
+	status := Run(startOnly(t), []string{"-config", dataDirConfig(t, filepath.Join(t.TempDir(), "data"))}, func(k string) string { return env[k] }, io.Discard, &stderr)
+	if status == 0 || !strings.Contains(stderr.String(), "set server.listen or SIGNAGE_LISTEN") || !strings.Contains(stderr.String(), taken.Addr().String()) {
+		t.Errorf("status %d, stderr %q", status, stderr.String())
 	}
 }
