@@ -108,6 +108,10 @@ type adminStatus struct {
 	Token        *adminTokenDTO     `json:"token,omitempty"`
 	Userlists    []adminUserlistDTO `json:"userlists"`
 	Screens      []adminScreenDTO   `json:"screens"`
+	// DataDirError is why data_dir cannot be written, while it cannot (what should survive a
+	// restart is not kept); DataDirFailingSince since when.
+	DataDirError        string     `json:"data_dir_error,omitempty"`
+	DataDirFailingSince *time.Time `json:"data_dir_failing_since,omitempty"`
 	// Cluster and Instances describe the cluster this instance is part of; absent unless
 	// cluster.redis_url is set (a single instance is a cluster of one, with nothing to say).
 	Cluster   *adminClusterDTO   `json:"cluster,omitempty"`
@@ -253,6 +257,9 @@ func (s *Server) status() adminStatus {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	st := adminStatus{Now: now, Version: s.opts.Version, Upstream: "answering"}
+	if since, err := s.news.DataDirProblem(); err != nil {
+		st.DataDirError, st.DataDirFailingSince = err.Error(), &since
+	}
 	presences := s.presences()
 	if s.opts.TokenStatus != nil && s.news.Leading() {
 		ts := s.opts.TokenStatus()
@@ -384,6 +391,7 @@ func (s *Server) handleAdmin(c echo.Context) error {
 	page := views.AdminPage{
 		Assets: s.assets, CSRF: s.csrf.current(), Version: st.Version, Now: st.Now, BaseURL: s.baseURL(c),
 		Upstream: st.Upstream, Problem: st.Problem, KeyHint: len(s.cfg.Server.AccessKeys) > 0,
+		DataDirProblem: st.DataDirError,
 	}
 	for _, a := range s.announcements.list() {
 		page.Announcements = append(page.Announcements, views.AdminAnnouncement{ID: a.ID, Title: a.Title, Text: a.Text,

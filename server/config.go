@@ -6,7 +6,9 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -179,14 +181,25 @@ func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
 
 func parseConfig(name string, data []byte, getenv func(string) string) (Config, error) {
 	cfg := DefaultConfig()
-	var problems []string
-	md, err := toml.Decode(string(data), &cfg)
-	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return Config{}, &ConfigError{Problems: []string{fmt.Sprintf("config: %s:%d: %s", name, pe.Position.Line, redactValue(pe.Message))}}
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		return Config{}, &ConfigError{Problems: []string{decodeProblem(name, string(data), err)}}
+	}
+	// Values of the wrong type are all reported, each with its key, and left out, so that
+	// the rest of the file is still decoded and checked.
+	problems := typeProblems(raw)
+	doc := string(data)
+	if len(problems) > 0 {
+		var b strings.Builder
+		if err := toml.NewEncoder(&b).Encode(raw); err != nil {
+			return Config{}, &ConfigError{Problems: problems}
 		}
-		return Config{}, &ConfigError{Problems: []string{fmt.Sprintf("config: %s: %v", name, redactValue(err.Error()))}}
+		doc = b.String()
+	}
+	md, err := toml.Decode(doc, &cfg)
+	if err != nil {
+		// A mismatch typeProblems does not know of: TOML's own explanation, with the key.
+		return Config{}, &ConfigError{Problems: append(problems, decodeProblem(name, doc, err))}
 	}
 	for _, k := range md.Undecoded() {
 		problems = append(problems, "config: unknown key "+undecodedKey(k))
@@ -199,6 +212,62 @@ func parseConfig(name string, data []byte, getenv func(string) string) (Config, 
 	}
 	return cfg, nil
 }
+
+// decoderLine is how the TOML decoder starts an error that is not a ParseError.
+var decoderLine = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+
+// decodeProblem is a decoder's error as a problem line: the file, the line, the key and
+// the decoder's explanation. On the line of a secret key, what the explanation quotes of
+// the file is not shown.
+func decodeProblem(name, doc string, err error) string {
+	var line int
+	var key, msg string
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		line, key, msg = pe.Position.Line, pe.LastKey, pe.Message
+	} else if m := decoderLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		key, msg = m[2], m[3]
+	} else {
+		return fmt.Sprintf("config: %s: %s", name, redactQuoted(err.Error(), ""))
+	}
+	if value, secret := secretOnLine(doc, line, key); secret {
+		msg = redactQuoted(msg, value)
+	}
+	if key != "" {
+		return fmt.Sprintf("config: %s:%d: %s: %s", name, line, undecodedKey(strings.Split(key, ".")), msg)
+	}
+	return fmt.Sprintf("config: %s:%d: %s", name, line, msg)
+}
+
+// secretOnLine reports whether line n of doc (1-based), or the decoder's last key, is a
+// secret key, and the text after its '=' without quotes.
+func secretOnLine(doc string, n int, lastKey string) (string, bool) {
+	var key, value string
+	if lines := strings.Split(doc, "\n"); n >= 1 && n <= len(lines) {
+		k, v, _ := strings.Cut(lines[n-1], "=")
+		key, value = strings.TrimSpace(k), strings.Trim(strings.TrimSpace(v), `"'[] `)
+	}
+	for secret := range secretKeys {
+		_, leaf, _ := strings.Cut(secret, ".")
+		if secret == lastKey || key == leaf || strings.HasSuffix(lastKey, "."+leaf) {
+			return value, true
+		}
+	}
+	return "", false
+}
+
+// redactQuoted hides what a decoder message quotes of the file ("…" and '…'), and the
+// value itself where the message repeats it unquoted.
+func redactQuoted(msg, value string) string {
+	msg = quoted.ReplaceAllString(msg, "(value not shown)")
+	if len(value) >= 4 {
+		msg = strings.ReplaceAll(msg, value, "(value not shown)")
+	}
+	return msg
+}
+
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|'[^']*'`)
 
 // undecodedKey names a key for people: array-table indexes are dropped
 // (screens.userlist.nme rather than screens.userlist.0.nme).
@@ -385,14 +454,6 @@ func redactURLError(err error, u string) string {
 		if pw, ok := parsed.User.Password(); ok && pw != "" {
 			msg = strings.ReplaceAll(msg, pw, "…")
 		}
-	}
-	return msg
-}
-
-// redactValue drops quoted values from a decoder message, which could be a secret.
-func redactValue(msg string) string {
-	if i := strings.Index(msg, `"`); i >= 0 {
-		return msg[:i] + "(value not shown)"
 	}
 	return msg
 }

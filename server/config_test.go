@@ -85,6 +85,82 @@ pol_interval = "30s"
 	}
 }
 
+// TestConfigTypeErrors: a value of the wrong type names its key and what the key wants,
+// shows the value unless the key is a secret, and does not hide the file's other problems.
+func TestConfigTypeErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		toml   string
+		want   []string // each must be a whole problem line, or the start of one
+		secret string   // must appear in no line
+	}{
+		{"text for a number", "[server]\nmax_screens = \"many\"\n", []string{`config: server.max_screens: "many" is not a number`}, ""},
+		{"a number in quotes", "[server]\nmax_screens = \"100\"\n", []string{`config: server.max_screens: "100" is not a number: write it without quotes`}, ""},
+		{"a fraction for a whole number", "[screens]\nslide_seconds = 1.5\n", []string{`config: screens.slide_seconds: 1.5 is not a whole number`}, ""},
+		{"text for a list", "[screens]\nquiet_hours = \"Sat-Sun\"\n", []string{`config: screens.quiet_hours: "Sat-Sun" is not a list: write ["Sat-Sun"]`}, ""},
+		{"a number in a list of text", "[server]\nembed_origins = [\"https://a.example.com\", 5]\n", []string{`config: server.embed_origins[1]: 5 is not text: write it in quotes`}, ""},
+		{"a boolean in quotes", "[spencer]\ndemo = \"false\"\n", []string{`config: spencer.demo: "false" is not true or false: write it without quotes`}, ""},
+		{"a number for a boolean", "[screens]\nallow_any_userlist = 1\n", []string{`config: screens.allow_any_userlist: 1 is not true or false`}, ""},
+		{"a number for a duration", "[spencer]\npoll_interval = 60\n", []string{`config: spencer.poll_interval: 60 is not a duration: write it in quotes with a unit, e.g. "60s" or "5m"`}, ""},
+		{"a duration that does not parse", "[alerts]\nscreen_offline_after = \"ten minutes\"\n", []string{`config: alerts.screen_offline_after: "ten minutes" is not a duration (examples: 60s, 5m)`}, ""},
+		{"a number for text", "[spencer]\nlocale = 5\n", []string{`config: spencer.locale: 5 is not text: write it in quotes`}, ""},
+		{"a value for a section", "server = 5\n", []string{`config: server: 5 is not a section: write [server] and its keys under it`}, ""},
+		{"a userlist's name", "[[screens.userlist]]\nid = \"3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f\"\n[[screens.userlist]]\nid = \"9b2d7c41-5e8a-4f3b-a6c1-0d2e4f6a8b9c\"\nname = 5\n", []string{`config: screens.userlist[1].name: 5 is not text: write it in quotes`}, ""},
+		{"a table for the userlists", "[screens.userlist]\nid = \"3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f\"\n", []string{`config: screens.userlist: a table is not a list of tables: write each as [[screens.userlist]]`}, ""},
+		{"a number out of range", "[server]\nmax_screens = 99999999999999999999\n", []string{`config: config.toml:2: server.max_screens: 99999999999999999999 is out of range for int64`}, ""},
+
+		{"the client secret as a number", "[spencer]\nclient_secret = 424242\n", []string{`config: spencer.client_secret: a number (value not shown) is not text: write it in quotes`}, "424242"},
+		{"the admin token as a number", "[server]\nadmin_token = 31415926\n", []string{`config: server.admin_token: a number (value not shown) is not text: write it in quotes`}, "31415926"},
+		{"access keys as text", "[server]\naccess_keys = \"k3y-0f-the-lobby-screens\"\n", []string{`config: server.access_keys: text (value not shown) is not a list, like ["…", "…"]`}, "k3y-0f-the-lobby-screens"},
+		{"an access key as a number", "[server]\naccess_keys = [\"k3y-0f-the-lobby-screens\", 271828182]\n", []string{`config: server.access_keys[1]: a number (value not shown) is not text: write it in quotes`}, "271828182"},
+		{"a Redis URL in a list", "[cluster]\nredis_url = [\"redis://:pa55w0rd@redis:6379/0\"]\n", []string{`config: cluster.redis_url: a list (value not shown) is not text: write it in quotes`}, "pa55w0rd"},
+		{"a refresh token without quotes", "[spencer]\nrefresh_token = r3fr3sh-t0k3n\n", []string{`config: config.toml:2: spencer.refresh_token: expected value but found (value not shown) instead`}, "r3fr3sh-t0k3n"},
+		{"a client secret cut by a newline", "[spencer]\nclient_secret = \"s3cr3t-v4lue\n\n", []string{`config: config.toml:2: spencer.client_secret: strings cannot contain newlines`}, "s3cr3t-v4lue"},
+
+		{"every problem at once", `
+[server]
+max_screens = "many"
+log_format = "xml"
+[spencer]
+demo = "true"
+pol_interval = "30s"
+[screens]
+slide_seconds = 1.5
+quiet_hours = "Sat-Sun"
+`, []string{
+			`config: server.max_screens: "many" is not a number`,
+			`config: spencer.demo: "true" is not true or false: write it without quotes`,
+			`config: screens.slide_seconds: 1.5 is not a whole number`,
+			`config: screens.quiet_hours: "Sat-Sun" is not a list: write ["Sat-Sun"]`,
+			`config: unknown key spencer.pol_interval`,
+			`config: server.log_format: "xml" is not one of auto, text, json`,
+		}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := server.ParseConfig([]byte(tc.toml), noEnv)
+			var ce *server.ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want *ConfigError", err)
+			}
+			for _, w := range tc.want {
+				found := false
+				for _, p := range ce.Problems {
+					found = found || strings.HasPrefix(p, w)
+				}
+				if !found {
+					t.Errorf("no problem line starts with\n\t%s\ngot:\n%s", w, ce)
+				}
+			}
+			if len(ce.Problems) != len(tc.want) {
+				t.Errorf("%d problems, want %d:\n%s", len(ce.Problems), len(tc.want), ce)
+			}
+			if tc.secret != "" && strings.Contains(ce.Error(), tc.secret) {
+				t.Errorf("the secret's value shows:\n%s", ce)
+			}
+		})
+	}
+}
+
 func TestConfigEnvironmentWins(t *testing.T) {
 	env := map[string]string{"SPENCER_CLIENT_ID": "env-id", "SPENCER_CLIENT_SECRET": "env-secret", "SIGNAGE_LISTEN": "127.0.0.1:9999"}
 	cfg, err := server.ParseConfig([]byte("[spencer]\ndemo = false\ncustomer = \"acme\"\nclient_id = \"file-id\"\n"), func(k string) string { return env[k] })

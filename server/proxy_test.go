@@ -252,13 +252,18 @@ http {
 `, user, dir, strings.Join(out, "\n"))
 }
 
-// startNginx runs Debian's nginx in front of the server on a free port.
+// startNginx runs Debian's nginx in front of the server on a free port. Without nginx the
+// test fails naming the package, unless SIGNAGE_SKIP_NGINX=1 asks to skip it on purpose.
 func startNginx(t *testing.T, upstream string) (base, dir string) {
 	t.Helper()
+	if os.Getenv("SIGNAGE_SKIP_NGINX") == "1" {
+		t.Skip("SIGNAGE_SKIP_NGINX=1: nginx tests skipped on purpose")
+	}
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
+		// /usr/sbin is not on every user's PATH.
 		if _, serr := os.Stat("/usr/sbin/nginx"); serr != nil {
-			t.Fatal("nginx not found: install it (apt-get install nginx-light or nginx)")
+			t.Fatal("nginx not found: install it (apt-get install nginx), or set SIGNAGE_SKIP_NGINX=1 to skip the nginx tests on purpose")
 		}
 		bin = "/usr/sbin/nginx"
 	}

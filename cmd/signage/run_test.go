@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -80,42 +81,17 @@ func TestContainerWithoutConfigSaysWhatToMount(t *testing.T) {
 // config, demo mode, no credentials) on a random port, reads a screen and a feed, and
 // shuts it down with its context as SIGTERM would.
 func TestDemoModeServesTheShippedConfig(t *testing.T) {
-	dir := t.TempDir()
-	data, err := os.ReadFile("../../config.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := strings.Replace(string(data), `data_dir = "data"`, `data_dir = "`+filepath.Join(dir, "data")+`"`, 1)
-	path := filepath.Join(dir, "config.toml")
-	os.WriteFile(path, []byte(cfg), 0o600) //nolint:errcheck
-	env := map[string]string{"SIGNAGE_LISTEN": "127.0.0.1:0"}
-
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	logR, logW := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- Run(ctx, []string{"-config", path}, func(k string) string { return env[k] }, io.Discard, logW)
-		logW.Close()
-	}()
-	var base string
+	base, logged, done := startShippedConfig(t, ctx)
 	var demoLogged bool
-	sc := bufio.NewScanner(logR)
-	for base == "" && sc.Scan() {
-		var line map[string]any
-		if json.Unmarshal(sc.Bytes(), &line) != nil {
-			continue
-		}
+	for _, line := range logged {
 		if msg, _ := line["msg"].(string); strings.HasPrefix(msg, "DEMO MODE") {
 			demoLogged = true
+			if line["poll_interval"] != "10s" {
+				t.Errorf("the demo line's poll_interval is %#v, want \"10s\" as the config writes it", line["poll_interval"])
+			}
 		}
-		if line["msg"] == "serving" {
-			base = strings.TrimSuffix(line["url"].(string), "/")
-		}
-	}
-	go io.Copy(io.Discard, logR) //nolint:errcheck
-	if base == "" {
-		t.Fatal("no serving line in the log")
 	}
 	if !demoLogged {
 		t.Error("the log does not say loudly that this is demo mode")
@@ -158,5 +134,62 @@ func TestDemoModeServesTheShippedConfig(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("no exit within 15 s of shutdown")
+	}
+}
+
+// startShippedConfig runs the product in this process as `make run` does: the shipped
+// config (demo mode), on a random loopback port, its data_dir in a t.TempDir. It returns the
+// base URL, the log lines up to the "serving" one, and the exit status once ctx ends.
+func startShippedConfig(t *testing.T, ctx context.Context) (string, []map[string]any, <-chan int) {
+	t.Helper()
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(data), `data_dir = "data"`, `data_dir = "`+filepath.Join(dir, "data")+`"`, 1)
+	path := filepath.Join(dir, "config.toml")
+	os.WriteFile(path, []byte(cfg), 0o600) //nolint:errcheck
+	env := map[string]string{"SIGNAGE_LISTEN": "127.0.0.1:0"}
+
+	logR, logW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"-config", path}, func(k string) string { return env[k] }, io.Discard, logW)
+		logW.Close()
+	}()
+	var base string
+	var lines []map[string]any
+	sc := bufio.NewScanner(logR)
+	for base == "" && sc.Scan() {
+		var line map[string]any
+		if json.Unmarshal(sc.Bytes(), &line) != nil {
+			continue
+		}
+		lines = append(lines, line)
+		if line["msg"] == "serving" {
+			base = strings.TrimSuffix(line["url"].(string), "/")
+		}
+	}
+	go io.Copy(io.Discard, logR) //nolint:errcheck
+	if base == "" {
+		t.Fatal("no serving line in the log")
+	}
+	return base, lines, done
+}
+
+// TestPortInUseSaysHowToPickAnother: a port another process holds (the usual first-hour
+// stumble: something else on 8080) is said with the two ways to choose another.
+func TestPortInUseSaysHowToPickAnother(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	env := map[string]string{"SIGNAGE_LISTEN": taken.Addr().String()}
+	var stderr strings.Builder
+	status := Run(startOnly(t), []string{"-config", dataDirConfig(t, filepath.Join(t.TempDir(), "data"))}, func(k string) string { return env[k] }, io.Discard, &stderr)
+	if status == 0 || !strings.Contains(stderr.String(), "set server.listen or SIGNAGE_LISTEN") || !strings.Contains(stderr.String(), taken.Addr().String()) {
+		t.Errorf("status %d, stderr %q", status, stderr.String())
 	}
 }
