@@ -18,12 +18,14 @@ func TestDataDirThatFailsLaterIsNotReady(t *testing.T) {
 	e := newEnv(t, 100*time.Millisecond)
 	waitFor(t, 10*time.Second, "ready", func() bool { r, _ := e.get("/readyz"); return r.StatusCode == http.StatusOK })
 	dir := e.cfg.Server.DataDir
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dir, []byte("not a directory"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	// The server may make the directory again between the two steps (a snapshot, a map of
+	// the engine): try until the file takes its place.
+	waitFor(t, 10*time.Second, "data_dir replaced by a file", func() bool {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+		return os.WriteFile(dir, []byte("not a directory"), 0o600) == nil
+	})
 	e.fake.SetPublications(lobby, []map[string]any{{"id": "n", "title": "Canteen closed on Monday"}})
 
 	waitFor(t, 10*time.Second, "/readyz to say data_dir_unwritable", func() bool {
