@@ -69,7 +69,7 @@ type ScreensConfig struct {
 	SlideSeconds     int              `toml:"slide_seconds"`
 	ReloadHour       int              `toml:"reload_hour"`
 	StaleMarkerAfter Duration         `toml:"stale_marker_after"`
-	QuietHours       []string         `toml:"quiet_hours"` // e.g. ["Mon-Fri 19:00-07:00", "Sat-Sun"]; empty: always on
+	QuietHours       []string         `toml:"quiet_hours"` // e.g. ["Sun-Fri 19:00-07:00", "Sat-Sun"]; empty: always on
 	TimeZone         string           `toml:"time_zone"`   // IANA name, e.g. "Europe/Brussels"; empty: the system's
 	Userlists        []UserlistConfig `toml:"userlist"`
 }
