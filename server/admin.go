@@ -59,7 +59,7 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 			ok = equal(ck.Value, cookie)
 		}
 		if !ok {
-			return errorf(http.StatusUnauthorized, "The status page needs the admin token: open /admin?token=… once, or send Authorization: Bearer ….")
+			return unauthorized(adminRealm, "The status page needs the admin token: open /admin?token=… once, or send Authorization: Bearer ….")
 		}
 		return next(c)
 	}
