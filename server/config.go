@@ -282,6 +282,9 @@ func (c *Config) validate() []string {
 			add("server.embed_origins[%d]: %q is not an origin like https://intranet.example.com", i, o)
 		}
 	}
+	if s.AdminToken != "" && len(s.AdminToken) < 16 {
+		add("server.admin_token is shorter than 16 characters: use a long random token (in the file, or SIGNAGE_ADMIN_TOKEN), e.g. the output of openssl rand -hex 16")
+	}
 	for i, k := range s.AccessKeys {
 		if len(k) < 16 {
 			add("server.access_keys[%d] is shorter than 16 characters: use a long random key", i)

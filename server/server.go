@@ -90,6 +90,7 @@ type Server struct {
 	gone      *departures   // screens that disconnected lately, for /admin
 	alerts    *alerter      // nil without alerts.webhook_url
 	csrf      string        // token of the admin actions
+	guesses   *guesses      // wrong admin tokens per client
 	heartbeat time.Duration // how often screens report; two missed and a screen is offline
 	upgrader  websocket.Upgrader
 	proxies   *proxies
@@ -140,6 +141,7 @@ func New(cfg Config, opts Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.guesses = newGuesses(s.now)
 	s.quiet, _ = parseQuietHours(cfg.Screens.QuietHours, cfg.Screens.Location()) // validated with the config
 	s.announcements = &announcements{log: s.log, now: s.now, onChange: s.pushAnnouncements}
 	if s.cluster != nil {
