@@ -30,12 +30,18 @@ const adminCookie = "signage_admin"
 // machine, talking to it directly by a loopback name. A request that came through a proxy
 // is never local, even when the proxy is on this machine and its TCP peer is loopback;
 // and a loopback peer that asks for another Host is a page of some other site whose name
-// now resolves to us (DNS rebinding), so it is refused too.
+// now resolves to us (DNS rebinding), so it is refused too. With server.trusted_proxies
+// set and no token nobody passes: a proxy on this machine that adds no header (nginx's
+// bare proxy_pass sends Host: 127.0.0.1) cannot be told from this machine's own curl.
 func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	token := s.cfg.Server.AdminToken
 	cookie := s.adminCookieValue()
+	behindProxy := len(s.cfg.Server.TrustedProxies) > 0
 	return func(c echo.Context) error {
 		r := c.Request()
+		if token == "" && behindProxy {
+			return errorf(http.StatusForbidden, "This server is behind a proxy (server.trusted_proxies is set), so the status page needs server.admin_token (or SIGNAGE_ADMIN_TOKEN): a request through a proxy on this machine cannot be told from this machine's own.")
+		}
 		if token == "" {
 			if !s.localAdmin(r) {
 				return errorf(http.StatusForbidden, "The status page answers only this machine: set server.admin_token to open it to others.")

@@ -56,7 +56,11 @@ func (st statusJSON) screen(sid string) *screenJSON {
 
 func (e *env) status() statusJSON {
 	e.t.Helper()
-	resp, body := e.get("/admin/status.json")
+	var auth []string
+	if tok := e.cfg.Server.AdminToken; tok != "" {
+		auth = []string{"Authorization", "Bearer " + tok}
+	}
+	resp, body := e.get("/admin/status.json", auth...)
 	if resp.StatusCode != http.StatusOK {
 		e.t.Fatalf("status.json: %d %s", resp.StatusCode, body)
 	}

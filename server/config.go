@@ -41,6 +41,9 @@ type ServerConfig struct {
 	MaxScreensPerAddress int      `toml:"max_screens_per_address"`
 	LogFormat            string   `toml:"log_format"`
 	TrustedProxies       []string `toml:"trusted_proxies"`
+	// ClientIPHeader is the one header the trusted proxies name the client in:
+	// X-Forwarded-For, X-Real-IP or Forwarded. Required with trusted_proxies.
+	ClientIPHeader string `toml:"client_ip_header"`
 }
 
 // SpencerConfig is the [spencer] section.
@@ -242,6 +245,9 @@ func (c *Config) normalize() {
 	for i, o := range c.Server.EmbedOrigins {
 		c.Server.EmbedOrigins[i] = strings.TrimRight(o, "/")
 	}
+	if h := canonicalClientIPHeader(c.Server.ClientIPHeader); h != "" {
+		c.Server.ClientIPHeader = h
+	}
 }
 
 // validate returns one line per problem, naming the key and what to do. Secret values
@@ -301,6 +307,16 @@ func (c *Config) validate() []string {
 		if _, err := parsePrefix(c); err != nil {
 			add("server.trusted_proxies[%d]: %q is not an address or CIDR like 127.0.0.1/32 or 10.0.0.0/8", i, c)
 		}
+	}
+	switch header := canonicalClientIPHeader(s.ClientIPHeader); {
+	case s.ClientIPHeader != "" && header == "":
+		add("server.client_ip_header: %q is not one of %s", s.ClientIPHeader, strings.Join(clientIPHeaders, ", "))
+	case len(s.TrustedProxies) > 0 && header == "":
+		// Believing any of them lets a client pose as another address through a proxy
+		// that passes on the headers it does not set itself.
+		add("server.client_ip_header is empty while server.trusted_proxies is set: name the one header your proxy sets (%s); only that one is believed", strings.Join(clientIPHeaders, ", "))
+	case len(s.TrustedProxies) == 0 && header != "":
+		add("server.client_ip_header is set but server.trusted_proxies is empty: list your proxies' addresses, or the header is never believed")
 	}
 
 	sp := c.Spencer

@@ -153,7 +153,11 @@ func New(cfg Config, opts Options) *Server {
 		}
 		s.announcements.board = fb
 	}
-	s.proxies = newProxies(cfg.Server.TrustedProxies)
+	s.proxies = newProxies(cfg.Server.TrustedProxies, cfg.Server.ClientIPHeader)
+	if len(cfg.Server.TrustedProxies) > 0 && cfg.Server.AdminToken == "" {
+		s.log.Warn("/admin, its API and /metrics refuse every request: server.trusted_proxies is set and server.admin_token is not, " +
+			"and a request through a proxy on this machine cannot be told from this machine's own; set admin_token (or SIGNAGE_ADMIN_TOKEN)")
+	}
 	s.feedIDs = feedIDs{upstream: upstreamIdentity(cfg.Spencer, opts.Demo)}
 	s.crossOrigin = http.NewCrossOriginProtection()
 	if pub := cfg.Server.PublicURL; pub != "" {
