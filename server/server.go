@@ -196,6 +196,7 @@ func New(cfg Config, opts Options) *Server {
 		}
 		s.alerts = newAlerter(cfg.Alerts, s.status, s.names, s.log, every)
 		s.alerts.quiet = s.quietNow.Load
+		s.metrics.observeAlerts(s.alerts.hook)
 		if s.cluster != nil {
 			// One message per event for the whole cluster: the leader's.
 			s.alerts.active = s.cluster.Leader
