@@ -43,6 +43,9 @@ type ServerConfig struct {
 	MaxScreensPerAddress int      `toml:"max_screens_per_address"`
 	LogFormat            string   `toml:"log_format"`
 	TrustedProxies       []string `toml:"trusted_proxies"`
+	// ClientIPHeader is the one header the trusted proxies name the client in:
+	// X-Forwarded-For, X-Real-IP or Forwarded. Required with trusted_proxies.
+	ClientIPHeader string `toml:"client_ip_header"`
 }
 
 // SpencerConfig is the [spencer] section.
@@ -71,7 +74,7 @@ type ScreensConfig struct {
 	SlideSeconds     int              `toml:"slide_seconds"`
 	ReloadHour       int              `toml:"reload_hour"`
 	StaleMarkerAfter Duration         `toml:"stale_marker_after"`
-	QuietHours       []string         `toml:"quiet_hours"` // e.g. ["Mon-Fri 19:00-07:00", "Sat-Sun"]; empty: always on
+	QuietHours       []string         `toml:"quiet_hours"` // e.g. ["Sun-Fri 19:00-07:00", "Sat-Sun"]; empty: always on
 	TimeZone         string           `toml:"time_zone"`   // IANA name, e.g. "Europe/Brussels"; empty: the system's
 	Userlists        []UserlistConfig `toml:"userlist"`
 }
@@ -311,6 +314,9 @@ func (c *Config) normalize() {
 	for i, o := range c.Server.EmbedOrigins {
 		c.Server.EmbedOrigins[i] = strings.TrimRight(o, "/")
 	}
+	if h := canonicalClientIPHeader(c.Server.ClientIPHeader); h != "" {
+		c.Server.ClientIPHeader = h
+	}
 }
 
 // validate returns one line per problem, naming the key and what to do. Secret values
@@ -351,6 +357,9 @@ func (c *Config) validate() []string {
 			add("server.embed_origins[%d]: %q is not an origin like https://intranet.example.com", i, o)
 		}
 	}
+	if s.AdminToken != "" && len(s.AdminToken) < 16 {
+		add("server.admin_token is shorter than 16 characters: use a long random token (in the file, or SIGNAGE_ADMIN_TOKEN), e.g. the output of openssl rand -hex 16")
+	}
 	for i, k := range s.AccessKeys {
 		if len(k) < 16 {
 			add("server.access_keys[%d] is shorter than 16 characters: use a long random key", i)
@@ -367,6 +376,16 @@ func (c *Config) validate() []string {
 		if _, err := parsePrefix(c); err != nil {
 			add("server.trusted_proxies[%d]: %q is not an address or CIDR like 127.0.0.1/32 or 10.0.0.0/8", i, c)
 		}
+	}
+	switch header := canonicalClientIPHeader(s.ClientIPHeader); {
+	case s.ClientIPHeader != "" && header == "":
+		add("server.client_ip_header: %q is not one of %s", s.ClientIPHeader, strings.Join(clientIPHeaders, ", "))
+	case len(s.TrustedProxies) > 0 && header == "":
+		// Believing any of them lets a client pose as another address through a proxy
+		// that passes on the headers it does not set itself.
+		add("server.client_ip_header is empty while server.trusted_proxies is set: name the one header your proxy sets (%s); only that one is believed", strings.Join(clientIPHeaders, ", "))
+	case len(s.TrustedProxies) == 0 && header != "":
+		add("server.client_ip_header is set but server.trusted_proxies is empty: list your proxies' addresses, or the header is never believed")
 	}
 
 	sp := c.Spencer

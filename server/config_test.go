@@ -54,6 +54,10 @@ pol_interval = "30s"
 		{"bad duration", "[spencer]\npoll_interval = \"6Os\"\n", []string{`spencer.poll_interval: "6Os" is not a duration`}},
 		{"bad enum", "[spencer]\nenvironment = \"prod\"\n", []string{`spencer.environment: "prod" is not one of production, staging`}},
 		{"bad log format", "[server]\nlog_format = \"xml\"\n", []string{"server.log_format"}},
+		{"trusted proxies without the header", "[server]\ntrusted_proxies = [\"127.0.0.1\"]\n", []string{"server.client_ip_header is empty while server.trusted_proxies is set"}},
+		{"a header nobody sets", "[server]\ntrusted_proxies = [\"127.0.0.1\"]\nclient_ip_header = \"X-Client-IP\"\n", []string{`server.client_ip_header: "X-Client-IP" is not one of X-Forwarded-For, X-Real-IP, Forwarded`}},
+		{"the header without trusted proxies", "[server]\nclient_ip_header = \"X-Real-IP\"\n", []string{"server.client_ip_header is set but server.trusted_proxies is empty"}},
+		{"a short admin token", "[server]\nadmin_token = \"ab\"\n", []string{"server.admin_token is shorter than 16 characters", "SIGNAGE_ADMIN_TOKEN"}},
 		{"bad auth style", "[spencer]\nauth_style = \"magic\"\n", []string{"spencer.auth_style"}},
 		{"bad uuid", "[[screens.userlist]]\nid = \"abc\"\n", []string{`screens.userlist[0].id: "abc" is not a UUID`}},
 		{"duplicate userlist", "[[screens.userlist]]\nid = \"3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f\"\n[[screens.userlist]]\nid = \"3F0C6F9E-2B1A-4C55-9D0E-8A7B6C5D4E3F\"\n", []string{"listed twice"}},
@@ -218,5 +222,14 @@ func TestIsUUID(t *testing.T) {
 		if got := server.IsUUID(s); got != want {
 			t.Errorf("IsUUID(%q) = %v", s, got)
 		}
+	}
+}
+
+// TestClientIPHeaderInAnyCase: the header is named in any case and kept in its usual
+// spelling.
+func TestClientIPHeaderInAnyCase(t *testing.T) {
+	cfg, err := server.ParseConfig([]byte("[server]\ntrusted_proxies = [\"10.0.0.0/8\"]\nclient_ip_header = \"x-real-ip\"\n"), noEnv)
+	if err != nil || cfg.Server.ClientIPHeader != "X-Real-IP" {
+		t.Errorf("client_ip_header = %q (%v), want X-Real-IP", cfg.Server.ClientIPHeader, err)
 	}
 }

@@ -35,11 +35,10 @@ const (
 )
 
 var (
-	buildOnce   sync.Once
-	signageBin  string
-	buildErr    error
-	redisServer redistest.Shared
-	scratch     string
+	buildOnce  sync.Once
+	signageBin string
+	buildErr   error
+	scratch    string
 )
 
 func TestMain(m *testing.M) {
@@ -51,7 +50,6 @@ func TestMain(m *testing.M) {
 	// Readable by anyone: a test runs the binary as another user.
 	os.Chmod(scratch, 0o755) //nolint:errcheck // the test that needs it says so
 	code := m.Run()
-	redisServer.Stop()
 	os.RemoveAll(scratch)
 	os.Exit(code)
 }
@@ -76,12 +74,6 @@ func binary(t *testing.T) string {
 // needRedis fails a test that needs Debian's redis-server when it is missing, naming the
 // package, unless SIGNAGE_SKIP_REDIS=1 asks to skip the Redis tests on purpose.
 func needRedis(t *testing.T) { t.Helper(); redistest.Require(t) }
-
-// sharedRedis is the package's redis-server, for tests that keep to a key prefix of their own.
-func sharedRedis(t *testing.T) *redistest.Server {
-	t.Helper()
-	return redisServer.Get(t)
-}
 
 // startRedis starts a redis-server for one test (which restarts it), stopped when the test ends.
 func startRedis(t *testing.T) *redistest.Server {

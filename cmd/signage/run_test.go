@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -32,6 +33,41 @@ func TestBadConfigExitsTwoNamingEveryProblem(t *testing.T) {
 	}
 	if n := strings.Count(strings.TrimSpace(out), "\n") + 1; n != 2 {
 		t.Errorf("%d lines, want one per problem:\n%s", n, out)
+	}
+}
+
+// TestShortAdminTokenRefusedAtStart: an admin token of two characters, from the file or
+// from SIGNAGE_ADMIN_TOKEN, stops the start with a line that names both and not the value.
+func TestShortAdminTokenRefusedAtStart(t *testing.T) {
+	for name, tc := range map[string]struct{ token, env string }{
+		"in the file":            {token: "ab"},
+		"in SIGNAGE_ADMIN_TOKEN": {env: "ab"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "config.toml")
+			// Should the token pass, the server starts on a port of its own, and the
+			// context ends it.
+			file := fmt.Sprintf("[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = %q\nadmin_token = %q\n", filepath.Join(dir, "data"), tc.token)
+			os.WriteFile(path, []byte(file), 0o600) //nolint:errcheck
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			getenv := func(k string) string {
+				if k == "SIGNAGE_ADMIN_TOKEN" {
+					return tc.env
+				}
+				return ""
+			}
+			var stderr strings.Builder
+			status := Run(ctx, []string{"-config", path}, getenv, io.Discard, &stderr)
+			out := stderr.String()
+			if status != 2 || !strings.Contains(out, "config: server.admin_token is shorter than 16 characters") || !strings.Contains(out, "SIGNAGE_ADMIN_TOKEN") {
+				t.Errorf("exit status %d, stderr %q: want 2 and a line naming server.admin_token and SIGNAGE_ADMIN_TOKEN", status, out)
+			}
+			if strings.Contains(out, `"ab"`) {
+				t.Errorf("the token is shown: %q", out)
+			}
+		})
 	}
 }
 
