@@ -38,13 +38,25 @@ func CacheDir() (string, error) {
 	return filepath.Join(d, "spencer-signage"), nil
 }
 
-// FetchOldChromium returns the directory of the old Chromium build of e, fetching it from
+// Fetch brings what engine e needs beyond Debian's packages onto this machine: the build of
+// an old Chromium, into the cache. For the other engines there is nothing to fetch. Launch
+// fetches too; this is for fetching once before launching several browsers at once, or
+// ahead of the tests.
+func Fetch(ctx context.Context, e Engine) error {
+	if e.kind != kindOldChromium {
+		return nil
+	}
+	_, err := oldChromiumDir(ctx, e)
+	return err
+}
+
+// oldChromiumDir returns the directory of the old Chromium build of e, fetching it from
 // the npm registry the first time: the tarball is checked against the integrity written in
 // builds, unpacked into a directory of its own next to its final place, and renamed into
 // place whole. Two test processes fetching at once each unpack their own copy; the first
 // rename wins and the other copy is thrown away, so that a directory in the cache is
 // always complete.
-func FetchOldChromium(ctx context.Context, e Engine) (string, error) {
+func oldChromiumDir(ctx context.Context, e Engine) (string, error) {
 	if e.kind != kindOldChromium {
 		return "", fmt.Errorf("browsertest: %s is not an old Chromium build", e.Name)
 	}

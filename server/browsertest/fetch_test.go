@@ -91,7 +91,7 @@ func TestFetchOldChromiumUnpacksOnceAndWhole(t *testing.T) {
 	dirs := make([]string, 2)
 	errs := make([]error, 2)
 	for i := range dirs {
-		wg.Go(func() { dirs[i], errs[i] = FetchOldChromium(context.Background(), e) })
+		wg.Go(func() { dirs[i], errs[i] = oldChromiumDir(context.Background(), e) })
 	}
 	wg.Wait()
 	for i := range dirs {
@@ -121,7 +121,7 @@ func TestFetchOldChromiumUnpacksOnceAndWhole(t *testing.T) {
 		t.Errorf("chromium is not executable: %v %v", info.Mode(), err)
 	}
 	before := downloads.Load()
-	if _, err := FetchOldChromium(context.Background(), e); err != nil {
+	if _, err := oldChromiumDir(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
 	if downloads.Load() != before {
@@ -136,7 +136,7 @@ func TestFetchOldChromiumRefusesAnotherTarball(t *testing.T) {
 	cache := t.TempDir()
 	t.Setenv(CacheEnv, cache)
 	e := Engine{Name: "chromium-0", kind: kindOldChromium, build: build{major: 0, version: "0.0.1", integrity: integrity([]byte("another"))}}
-	if _, err := FetchOldChromium(context.Background(), e); err == nil {
+	if _, err := oldChromiumDir(context.Background(), e); err == nil {
 		t.Fatal("a tarball with another sha512 was accepted")
 	}
 	if left, _ := os.ReadDir(cache); len(left) != 0 {

@@ -30,7 +30,7 @@ type oldChromium struct {
 }
 
 func launchOldChromium(ctx context.Context, e Engine, dir string) (*oldChromium, error) {
-	bin, err := FetchOldChromium(ctx, e)
+	bin, err := oldChromiumDir(ctx, e)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +238,21 @@ func (b *oldChromium) Resize(ctx context.Context, width, height int) error {
 }
 
 func (b *oldChromium) Eval(ctx context.Context, expr string) (json.RawMessage, error) {
-	return cdpEvaluate(ctx, b.conn, expr)
+	v, err := cdpEvaluate(ctx, b.conn, expr)
+	return v, b.crashed(err)
+}
+
+// crashed adds to err, when the browser's connection has ended, what the browser wrote
+// last: a crash says why there.
+func (b *oldChromium) crashed(err error) error {
+	select {
+	case <-b.conn.done:
+		if err != nil {
+			return fmt.Errorf("%w\n%v", err, b.proc.failed("the DevTools connection ended"))
+		}
+	default:
+	}
+	return err
 }
 
 // cdpEvaluate runs Runtime.evaluate, awaiting a promise, and returns the JSON the page made

@@ -36,7 +36,9 @@ type rpcMessage struct {
 }
 
 func dialRPC(ctx context.Context, url string, onEvent func(string, json.RawMessage)) (*rpc, error) {
-	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	// Old Chromiums' DevTools server drops the connection on a fragmented message, so every
+	// command must fit in one frame: gorilla fragments what does not fit its write buffer.
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, WriteBufferSize: 4 << 20}
 	ws, _, err := d.DialContext(ctx, url, nil)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", url, err)
