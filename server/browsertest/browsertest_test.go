@@ -57,7 +57,7 @@ func simplePage(t *testing.T) *httptest.Server {
 
 // TestEngines holds every driver to the interface on a simple page: the viewport is the
 // size asked for (in the page and in the screenshot), values come back as JSON with
-// promises awaited, an exception in the page is an error, a script that does not parse
+// promises awaited, large expressions go through, an exception in the page is an error, a script that does not parse
 // and errors after the load are reported, and Close leaves no process and nothing in /tmp.
 func TestEngines(t *testing.T) {
 	if os.Getenv("SIGNAGE_SKIP_BROWSER") == "1" {
@@ -96,6 +96,10 @@ func TestEngines(t *testing.T) {
 			}
 			if got, err := browsertest.Eval[map[string]any](ctx, b, "({ a: [1, 'two'], b: undefined })"); err != nil || fmt.Sprint(got) != "map[a:[1 two]]" {
 				t.Errorf("object: %v (%v)", got, err)
+			}
+			// A test's scripts can be large (the layout audit is 12 KB).
+			if got, err := browsertest.Eval[int](ctx, b, "'"+strings.Repeat("x", 200_000)+"'.length"); err != nil || got != 200_000 {
+				t.Errorf("a 200 KB expression: %v (%v)", got, err)
 			}
 			if _, err := b.Eval(ctx, "nosuchname.x"); err == nil || !strings.Contains(err.Error(), "nosuchname") {
 				t.Errorf("an exception in the page: %v, want an error that names it", err)
