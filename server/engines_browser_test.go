@@ -28,10 +28,9 @@ var kioskEngines = []browsertest.Engine{
 	browsertest.Firefox, browsertest.WebKit, browsertest.Chromium,
 }
 
-// launchEngine starts n browsers of engine e at once for the test, closed when it ends. A
-// missing engine fails the test with what to install; a missing old Chromium build is
-// fetched (once: the first launch fetches it, the others wait for it).
-func launchEngine(t *testing.T, e browsertest.Engine, n int) []browsertest.Browser {
+// needEngine skips the test when SIGNAGE_SKIP_BROWSER=1 asks for it, and fetches engine
+// e's old Chromium build when it is not in the cache yet.
+func needEngine(t *testing.T, e browsertest.Engine) {
 	t.Helper()
 	if os.Getenv("SIGNAGE_SKIP_BROWSER") == "1" {
 		t.Skip("SIGNAGE_SKIP_BROWSER=1: browser tests skipped on purpose")
@@ -41,23 +40,21 @@ func launchEngine(t *testing.T, e browsertest.Engine, n int) []browsertest.Brows
 	if err := browsertest.Fetch(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	out := make([]browsertest.Browser, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range out {
-		dir := t.TempDir()
-		wg.Go(func() { out[i], errs[i] = browsertest.Launch(ctx, e, dir) })
+}
+
+// launchEngine starts a browser of engine e for the test, closed when it ends. A missing
+// engine fails the test with what to install.
+func launchEngine(t *testing.T, e browsertest.Engine) browsertest.Browser {
+	t.Helper()
+	needEngine(t, e)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	b, err := browsertest.Launch(ctx, e, t.TempDir())
+	if err != nil {
+		t.Fatalf("%v\n(or set SIGNAGE_SKIP_BROWSER=1 to skip the browser tests on purpose)", err)
 	}
-	wg.Wait()
-	for i, b := range out {
-		if b != nil {
-			t.Cleanup(func() { b.Close() })
-		}
-		if errs[i] != nil {
-			t.Fatalf("%v\n(or set SIGNAGE_SKIP_BROWSER=1 to skip the browser tests on purpose)", errs[i])
-		}
-	}
-	return out
+	t.Cleanup(func() { b.Close() })
+	return b
 }
 
 // on is a browser in a test: its calls fail the test.
@@ -179,17 +176,18 @@ const shownSlidesJS = `Array.from(document.querySelectorAll('#deck .slide')).map
 }).filter((i) => i >= 0)`
 
 // TestBrowserEngines: on every kiosk engine, the screen and the embed work for the people
-// in front of them. One browser per engine serves all its checks, and one more keeps an
-// embed open meanwhile, as the embed asks for news only every half minute.
+// in front of them. One browser per engine serves the screen's checks. The embed asks for
+// news only every 30 to 35 s, so every engine's embed is opened first, in a browser of its
+// own, and the news it must take is sent then: by the time each engine's embed is checked,
+// it has had its half minute.
 func TestBrowserEngines(t *testing.T) {
+	embeds := openEmbeds(t, kioskEngines)
 	for _, eng := range kioskEngines {
 		t.Run(eng.Name, func(t *testing.T) {
 			start := time.Now()
-			browsers := launchEngine(t, eng, 2)
-			b, eb := on{t, browsers[0]}, on{t, browsers[1]}
+			b := on{t, launchEngine(t, eng)}
 			t.Logf("%s", b.b.Version())
 			e := newEnv(t, 300*time.Millisecond)
-			embedStarted := engineEmbedStart(t, eb, e)
 			t.Run("screen", func(t *testing.T) { engineScreen(t, on{t, b.b}, e) })
 			// TestBrowserLayout holds Debian's Chromium to the legibility rules on every panel.
 			if eng != browsertest.Chromium {
@@ -199,15 +197,86 @@ func TestBrowserEngines(t *testing.T) {
 					engineLegibility(t, on{t, b.b}, le, 1080, 1920, false)
 				})
 			}
-			t.Run("embed", func(t *testing.T) {
-				if !embedStarted {
-					t.Skip("the embed did not show its headlines (see above)")
-				}
-				engineEmbedEnd(t, on{t, eb.b}, e)
-			})
+			t.Run("embed", func(t *testing.T) { engineEmbed(t, embeds[eng.Name]) })
 			t.Logf("%s: %.1f s", eng.Name, time.Since(start).Seconds())
 		})
 	}
+}
+
+// openedEmbed is an engine's browser with the canteen's embed open.
+type openedEmbed struct {
+	b     browsertest.Browser
+	err   error  // what kept it from opening
+	shown string // the text it showed instead of its headline, when it did not show it
+}
+
+// openEmbeds launches a browser of each engine at once, opens the canteen's embed on a
+// server of their own, checks that it shows its headline, marks the page, and then changes
+// the canteen's news upstream.
+func openEmbeds(t *testing.T, engines []browsertest.Engine) map[string]*openedEmbed {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	for _, eng := range engines {
+		needEngine(t, eng)
+	}
+	e := newEnv(t, 300*time.Millisecond)
+	out := map[string]*openedEmbed{}
+	var wg sync.WaitGroup
+	for _, eng := range engines {
+		o := &openedEmbed{}
+		out[eng.Name] = o
+		dir := t.TempDir()
+		wg.Go(func() {
+			if o.b, o.err = browsertest.Launch(ctx, eng, dir); o.err != nil {
+				return
+			}
+			// 480 px wide: WebKitGTK's MiniBrowser has no narrower window (its toolbar).
+			if o.err = o.b.Open(ctx, e.base+"/embed/"+canteen, 480, 640); o.err != nil {
+				return
+			}
+			var ok bool
+			if ok, o.err = browsertest.Eval[bool](ctx, o.b, `(() => {
+			  const h = document.querySelector('[data-testid=headline] .headline-title');
+			  if (!h || h.textContent.trim() !== 'Menu of the week') return false;
+			  const r = h.getBoundingClientRect();
+			  return r.width > 0 && r.height > 0 && r.right <= innerWidth + 1 && getComputedStyle(h).visibility === 'visible';
+			})()`); o.err != nil || ok {
+				_, o.err = o.b.Eval(ctx, `window.__engineMark = 'same page'`)
+				return
+			}
+			o.shown, o.err = browsertest.Eval[string](ctx, o.b, `document.body.innerText`)
+		})
+	}
+	wg.Wait()
+	for _, o := range out {
+		if o.b != nil {
+			t.Cleanup(func() { o.b.Close() })
+		}
+	}
+	e.fake.SetPublications(canteen, map[string]any{"data": []map[string]any{
+		{"id": "c2", "title": "Curry on Thursday", "summary": "And soup.", "publishedAt": "2026-11-23T09:00:00Z"},
+		{"id": "c1", "title": "Menu of the week", "summary": "Soup, pasta, curry.", "publishedAt": "2026-11-21T09:00:00Z"},
+	}})
+	return out
+}
+
+// engineEmbed checks an embed openEmbeds opened: it showed its headline, and takes the news
+// sent since without a reload.
+func engineEmbed(t *testing.T, o *openedEmbed) {
+	if o.err != nil {
+		t.Fatalf("%v\n(or set SIGNAGE_SKIP_BROWSER=1 to skip the browser tests on purpose)", o.err)
+	}
+	b := on{t, o.b}
+	b.shot("embed-480x640")
+	if o.shown != "" {
+		t.Errorf("the embed does not show its headline %q: it shows %q", "Menu of the week", o.shown)
+	} else if !b.wait(45*time.Second, `document.body.textContent.includes('Curry on Thursday')`) {
+		t.Errorf("the change upstream did not reach the embed")
+	} else if !b.is(`window.__engineMark === 'same page'`) {
+		t.Errorf("the embed reloaded to show the change")
+	}
+	b.errors("the embed")
 }
 
 // engineScreen opens a lobby screen at 720p with slides of 3 s and checks its headline,
@@ -253,46 +322,6 @@ func engineScreen(t *testing.T, b on, e *env) {
 		t.Errorf("the screen reloaded to show the change")
 	}
 	b.errors("the screen")
-}
-
-// engineEmbedStart opens the canteen's embed, checks that its headline shows, and changes
-// the canteen's news upstream for engineEmbedEnd to find. It reports whether the embed
-// showed.
-func engineEmbedStart(t *testing.T, b on, e *env) bool {
-	t.Helper()
-	// 480 px wide: WebKitGTK's MiniBrowser has no narrower window (its toolbar).
-	b.open(e.base+"/embed/"+canteen, 480, 640)
-	b.shot("embed-480x640")
-	ok := b.is(`(() => {
-	  const h = document.querySelector('[data-testid=headline] .headline-title');
-	  if (!h || h.textContent.trim() !== 'Menu of the week') return false;
-	  const r = h.getBoundingClientRect();
-	  return r.width > 0 && r.height > 0 && r.right <= innerWidth + 1 && getComputedStyle(h).visibility === 'visible';
-	})()`)
-	if !ok {
-		var text string
-		b.do(`document.body.innerText`, &text)
-		t.Errorf("the embed does not show its headline %q: it shows %q", "Menu of the week", text)
-		b.errors("the embed")
-		return false
-	}
-	b.do(`window.__engineMark = 'same page'`, nil)
-	e.fake.SetPublications(canteen, map[string]any{"data": []map[string]any{
-		{"id": "c2", "title": "Curry on Thursday", "summary": "And soup.", "publishedAt": "2026-11-23T09:00:00Z"},
-		{"id": "c1", "title": "Menu of the week", "summary": "Soup, pasta, curry.", "publishedAt": "2026-11-21T09:00:00Z"},
-	}})
-	return true
-}
-
-// engineEmbedEnd waits for the change engineEmbedStart made upstream: the embed asks for
-// news every 30 to 35 s.
-func engineEmbedEnd(t *testing.T, b on, e *env) {
-	if !b.wait(45*time.Second, `document.body.textContent.includes('Curry on Thursday')`) {
-		t.Errorf("the change upstream did not reach the embed")
-	} else if !b.is(`window.__engineMark === 'same page'`) {
-		t.Errorf("the embed reloaded to show the change")
-	}
-	b.errors("the embed")
 }
 
 // engineLegibility audits every slide of the layout userlist on a w×h panel, dark, and

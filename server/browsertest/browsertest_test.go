@@ -104,6 +104,13 @@ func TestEngines(t *testing.T) {
 			if _, err := b.Eval(ctx, "nosuchname.x"); err == nil || !strings.Contains(err.Error(), "nosuchname") {
 				t.Errorf("an exception in the page: %v, want an error that names it", err)
 			}
+			// A command whose time ran out (the last one of a wait) leaves the browser usable.
+			short, stop := context.WithTimeout(ctx, time.Nanosecond)
+			<-short.Done()
+			if _, err := b.Eval(short, "1"); err == nil {
+				t.Errorf("an evaluation after its deadline succeeded")
+			}
+			stop()
 			if err := browsertest.WaitFor(ctx, b, "document.getElementById('h').textContent === 'Hello'"); err != nil {
 				t.Error(err)
 			}

@@ -98,12 +98,14 @@ func (c *rpc) call(ctx context.Context, method string, params, result any) error
 		c.mu.Unlock()
 	}()
 
-	c.writeMu.Lock()
-	if dl, ok := ctx.Deadline(); ok {
-		c.ws.SetWriteDeadline(dl) //nolint:errcheck
-	} else {
-		c.ws.SetWriteDeadline(time.Now().Add(30 * time.Second)) //nolint:errcheck
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", method, err)
 	}
+	// The write's deadline is not the command's: a write that times out leaves gorilla's
+	// connection unusable for every later command, and a write to a browser on this machine
+	// never takes long unless the browser hangs.
+	c.writeMu.Lock()
+	c.ws.SetWriteDeadline(time.Now().Add(30 * time.Second)) //nolint:errcheck
 	err := c.ws.WriteJSON(map[string]any{"id": id, "method": method, "params": params})
 	c.writeMu.Unlock()
 	if err != nil {
