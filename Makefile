@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 PKGS    := ./...
 
-.PHONY: run build generate check-generated lint test bench fuzz screenshots clean
+.PHONY: run build generate check-generated lint test bench fuzz screenshots browsers clean
 
 run:
 	$(GO) run ./cmd/signage -config config.toml
@@ -44,6 +44,12 @@ bench:
 # screenshots: refresh testdata/screenshots (the README shows some) from the browser tests.
 screenshots:
 	SIGNAGE_UPDATE_SCREENSHOTS=1 $(GO) test -count=1 -run 'TestBrowserScreenshots|TestBrowserAdminReloadsScreens' ./server/
+
+# browsers: fetch the old Chromium builds the engine tests run on (into
+# ~/.cache/spencer-signage, or $SIGNAGE_BROWSER_CACHE) and check that every engine starts,
+# answers and reports script errors.
+browsers:
+	$(GO) test -count=1 -run '^TestEngines$$' ./server/browsertest/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./spencerclient/

@@ -16,12 +16,12 @@ import (
 	"github.com/spencer-signage/signage/server/browsertest"
 )
 
-// engines are every engine the server's tests drive.
+// engines are those the server's tests drive (make browsers runs TestEngines to fetch and
+// check them all).
 var engines = []browsertest.Engine{
 	browsertest.Chromium,
 	browsertest.OldChromium(64), browsertest.OldChromium(78), browsertest.OldChromium(88),
-	browsertest.Firefox,
-	browsertest.WebKit,
+	browsertest.Firefox, browsertest.WebKit,
 }
 
 // simplePage has a script that no engine can parse, one that runs, and a strict content
