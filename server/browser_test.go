@@ -45,7 +45,7 @@ func newBrowser(t *testing.T, width, height int) *browser {
 	if os.Getenv("SIGNAGE_SKIP_BROWSER") == "1" {
 		t.Skip("SIGNAGE_SKIP_BROWSER=1: browser tests skipped on purpose")
 	}
-	cdp, err := browsertest.LaunchChromium(context.Background(), t.TempDir())
+	cdp, err := browsertest.LaunchChromium(context.Background(), t.TempDir(), chromedp.WindowSize(width, height))
 	if err != nil {
 		t.Fatalf("%v, or set SIGNAGE_SKIP_BROWSER=1 to skip the browser tests on purpose", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,7 +69,11 @@ func TestEngines(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
-			dir := t.TempDir()
+			// As long as a test's t.TempDir() gets: too long for a Unix socket's path inside.
+			dir := filepath.Join(t.TempDir(), "TestAVeryLongNameOfATestAsTheyComeInThisProject1234567890", "001")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
 			b, err := browsertest.Launch(ctx, e, dir)
 			if err != nil {
 				t.Fatal(err)
@@ -159,12 +164,19 @@ func TestEngines(t *testing.T) {
 			}
 			t.Logf("errors: %q", errs)
 
+			tmp := tmpdirOf(t, dir)
+			if tmp == "" || !strings.HasPrefix(tmp, os.TempDir()) || len(tmp) > 40 {
+				t.Errorf("the browser's TMPDIR is %q: not a short directory of its own under %s", tmp, os.TempDir())
+			}
 			closed = true
 			if err := b.Close(); err != nil {
 				t.Error(err)
 			}
 			if left := processesIn(t, dir); len(left) > 0 {
 				t.Errorf("processes left after Close: %v", left)
+			}
+			if _, err := os.Stat(filepath.Dir(tmp)); err == nil {
+				t.Errorf("%s is left after Close", filepath.Dir(tmp))
 			}
 		})
 	}
@@ -174,16 +186,44 @@ func TestEngines(t *testing.T) {
 // driver starts, and every process those start, inherit it.
 func processesIn(t *testing.T, dir string) []string {
 	t.Helper()
-	procs, _ := filepath.Glob("/proc/[0-9]*/environ")
 	var out []string
-	mark := []byte("HOME=" + filepath.Join(dir, "home") + "\x00")
+	for pid, env := range environs(dir) {
+		cmd, _ := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
+		out = append(out, pid+" "+strings.ReplaceAll(string(cmd), "\x00", " ")+" "+env["TMPDIR"])
+	}
+	return out
+}
+
+// tmpdirOf is the TMPDIR of the browser whose home is under dir.
+func tmpdirOf(t *testing.T, dir string) string {
+	t.Helper()
+	for _, env := range environs(dir) {
+		return env["TMPDIR"]
+	}
+	return ""
+}
+
+// environs are the environments of the running processes whose home is under dir, by pid.
+func environs(dir string) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	procs, _ := filepath.Glob("/proc/[0-9]*/environ")
+	home := "HOME=" + filepath.Join(dir, "home")
 	for _, p := range procs {
-		env, err := os.ReadFile(p)
-		if err != nil || !bytes.Contains(env, mark) {
+		raw, err := os.ReadFile(p)
+		if err != nil {
 			continue
 		}
-		cmd, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "cmdline"))
-		out = append(out, filepath.Base(filepath.Dir(p))+" "+strings.ReplaceAll(string(cmd), "\x00", " "))
+		vars := strings.Split(string(raw), "\x00")
+		if !slices.Contains(vars, home) {
+			continue
+		}
+		env := map[string]string{}
+		for _, kv := range vars {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				env[k] = v
+			}
+		}
+		out[filepath.Base(filepath.Dir(p))] = env
 	}
 	return out
 }

@@ -36,19 +36,20 @@ type Chromedp struct {
 	errs []string
 }
 
-// LaunchChromium starts Debian's Chromium, headless, with a fresh profile, home and
-// temporary directory in dir (Chromium otherwise leaves org.chromium.Chromium.* in /tmp,
-// and its crash handler writes under ~/.config).
-func LaunchChromium(ctx context.Context, dir string) (*Chromedp, error) {
+// LaunchChromium starts Debian's Chromium, headless, with a fresh profile and home in dir
+// and a temporary directory of its own (Chromium otherwise leaves org.chromium.Chromium.*
+// in /tmp, and its crash handler writes under ~/.config). opts add to, or override, the
+// allocator's options (a window size, a flag).
+func LaunchChromium(ctx context.Context, dir string, opts ...chromedp.ExecAllocatorOption) (*Chromedp, error) {
 	path, err := ChromiumPath()
 	if err != nil {
 		return nil, err
 	}
-	env, err := home(dir)
+	env, remove, err := home(dir)
 	if err != nil {
 		return nil, err
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+	all := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -63,9 +64,9 @@ func LaunchChromium(ctx context.Context, dir string) (*Chromedp, error) {
 		chromedp.WindowSize(1280, 720),
 		chromedp.Env(env...),
 	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(all, opts...)...)
 	cctx, cancelCtx := chromedp.NewContext(actx)
-	b := &Chromedp{ctx: cctx, cancel: func() { cancelCtx(); cancelAlloc() }}
+	b := &Chromedp{ctx: cctx, cancel: func() { cancelCtx(); cancelAlloc(); remove() }}
 	if err := chromedp.Listen(cctx, b.onEvent); err != nil { // starts the browser
 		b.cancel()
 		return nil, fmt.Errorf("starting %s: %w", path, err)

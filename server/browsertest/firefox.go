@@ -22,6 +22,7 @@ type firefox struct {
 	proc    *process
 	conn    *rpc
 	context string // the browsing context (tab) of the page
+	remove  func() // removes its temporary directory
 
 	mu   sync.Mutex
 	errs []string
@@ -97,12 +98,13 @@ func launchFirefox(ctx context.Context, e Engine, dir string) (*firefox, error) 
 	if err != nil {
 		return nil, err
 	}
-	env, err := home(dir)
+	env, remove, err := home(dir)
 	if err != nil {
 		return nil, err
 	}
 	profile := filepath.Join(dir, "profile")
 	if err := os.MkdirAll(profile, 0o700); err != nil {
+		remove()
 		return nil, err
 	}
 	var prefs strings.Builder
@@ -111,6 +113,7 @@ func launchFirefox(ctx context.Context, e Engine, dir string) (*firefox, error) 
 		fmt.Fprintf(&prefs, "user_pref(%q, %s);\n", k, val)
 	}
 	if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(prefs.String()), 0o600); err != nil {
+		remove()
 		return nil, err
 	}
 	env = append(env, "MOZ_CRASHREPORTER_DISABLE=1", "MOZ_CRASHREPORTER_SHUTDOWN=1")
@@ -118,9 +121,10 @@ func launchFirefox(ctx context.Context, e Engine, dir string) (*firefox, error) 
 		"-headless", "-no-remote", "-profile", profile, "--remote-debugging-port=0", "about:blank",
 	}, env)
 	if err != nil {
+		remove()
 		return nil, err
 	}
-	b := &firefox{engine: e, proc: p}
+	b := &firefox{engine: e, proc: p, remove: remove}
 	if err := b.connect(ctx, profile); err != nil {
 		b.Close()
 		return nil, err
@@ -282,5 +286,6 @@ func (b *firefox) Close() error {
 	if b.conn != nil {
 		<-b.conn.done
 	}
+	b.remove()
 	return nil
 }

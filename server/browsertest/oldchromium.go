@@ -23,6 +23,7 @@ type oldChromium struct {
 	version string
 	proc    *process
 	conn    *rpc
+	remove  func() // removes its temporary directory
 
 	mu     sync.Mutex
 	errs   []string
@@ -34,13 +35,14 @@ func launchOldChromium(ctx context.Context, e Engine, dir string) (*oldChromium,
 	if err != nil {
 		return nil, err
 	}
-	env, err := home(dir)
+	env, remove, err := home(dir)
 	if err != nil {
 		return nil, err
 	}
 	// The browser writes DevToolsActivePort into its profile only when the directory exists.
 	profile := filepath.Join(dir, "profile")
 	if err := os.MkdirAll(profile, 0o700); err != nil {
+		remove()
 		return nil, err
 	}
 	p, err := start(e.Name, filepath.Join(bin, "chromium"), []string{
@@ -51,9 +53,10 @@ func launchOldChromium(ctx context.Context, e Engine, dir string) (*oldChromium,
 		"--remote-debugging-port=0", "--user-data-dir=" + profile, "about:blank",
 	}, env)
 	if err != nil {
+		remove()
 		return nil, err
 	}
-	b := &oldChromium{engine: e, proc: p, loaded: make(chan struct{}, 1)}
+	b := &oldChromium{engine: e, proc: p, remove: remove, loaded: make(chan struct{}, 1)}
 	if err := b.connect(ctx, profile); err != nil {
 		b.Close()
 		return nil, err
@@ -314,6 +317,7 @@ func (b *oldChromium) Close() error {
 	if b.conn != nil {
 		<-b.conn.done
 	}
+	b.remove()
 	return nil
 }
 

@@ -23,28 +23,35 @@ type process struct {
 	once   sync.Once
 }
 
-// home is what a process started for a test changes in its environment: its home, caches,
-// settings and temporary files all under dir, so that nothing is written to the user's
-// home or to /tmp, and nothing from a previous run is read.
-func home(dir string) ([]string, error) {
-	var env []string
-	for _, d := range []struct{ key, sub string }{
-		{"HOME", "home"}, {"TMPDIR", "tmp"}, {"XDG_CACHE_HOME", "home/.cache"},
-		{"XDG_CONFIG_HOME", "home/.config"}, {"XDG_DATA_HOME", "home/.local/share"},
-		{"XDG_RUNTIME_DIR", "run"},
-	} {
-		p := filepath.Join(dir, d.sub)
-		if err := os.MkdirAll(p, 0o700); err != nil {
-			return nil, err
-		}
-		env = append(env, d.key+"="+p)
+// home is what a process started for a test changes in its environment: its home, caches
+// and settings under dir, so that nothing is written to the user's home and nothing from a
+// previous run is read; and its temporary files and runtime sockets in a directory of its
+// own under the system's temporary directory, as a Unix socket's path may not be longer
+// than 107 bytes and the caller's dir (a test's t.TempDir(), named after the test) can be.
+// remove deletes that directory, once the processes that used it have ended.
+func home(dir string) (env []string, remove func(), err error) {
+	short, err := os.MkdirTemp("", "browsertest-")
+	if err != nil {
+		return nil, nil, err
 	}
-	return env, nil
+	remove = func() { os.RemoveAll(short) }
+	for _, d := range []struct{ key, path string }{
+		{"HOME", filepath.Join(dir, "home")}, {"XDG_CACHE_HOME", filepath.Join(dir, "home/.cache")},
+		{"XDG_CONFIG_HOME", filepath.Join(dir, "home/.config")}, {"XDG_DATA_HOME", filepath.Join(dir, "home/.local/share")},
+		{"TMPDIR", filepath.Join(short, "t")}, {"XDG_RUNTIME_DIR", filepath.Join(short, "r")},
+	} {
+		if err := os.MkdirAll(d.path, 0o700); err != nil {
+			remove()
+			return nil, nil, err
+		}
+		env = append(env, d.key+"="+d.path)
+	}
+	return env, remove, nil
 }
 
 // start runs path with args in a new process group, in this process's environment with
-// env added. Its output is kept (the last
-// part of it) for the error messages of a browser that would not start.
+// env added. Its output is kept (the last part of it) for the error messages of a browser
+// that would not start.
 func start(name, path string, args, env []string, extra ...*os.File) (*process, error) {
 	cmd := exec.Command(path, args...)
 	cmd.Env = append(os.Environ(), env...)

@@ -38,6 +38,7 @@ type webkit struct {
 	base    string // http://127.0.0.1:port/session/id
 	page    string // the window the page is in
 	checker string // the window scripts are compiled in
+	remove  func() // removes its temporary directory
 
 	mu   sync.Mutex
 	errs []string
@@ -66,11 +67,11 @@ func launchWebKit(ctx context.Context, e Engine, dir string) (_ *webkit, err err
 	if mini == "" {
 		return nil, fmt.Errorf("WebKitGTK's MiniBrowser not found in %v: install it (apt-get install webkit2gtk-driver)", miniBrowsers)
 	}
-	env, err := home(dir)
+	env, remove, err := home(dir)
 	if err != nil {
 		return nil, err
 	}
-	b := &webkit{engine: e}
+	b := &webkit{engine: e, remove: remove}
 	defer func() {
 		if err != nil {
 			b.Close()
@@ -318,6 +319,7 @@ func (b *webkit) Close() error {
 	if b.x != nil {
 		b.x.stop()
 	}
+	b.remove()
 	return nil
 }
 
