@@ -6,7 +6,7 @@ PKGS    := ./...
 CONFIG  ?= config.toml
 BIN     ?= bin/signage
 
-.PHONY: run build generate check-generated lint test test-deps bench fuzz screenshots clean
+.PHONY: run build generate check-generated lint test test-deps bench fuzz screenshots browsers clean
 
 # run: the product on config.toml (demo mode) until Ctrl-C. It builds, then the shell execs
 # the server, so that Ctrl-C and a SIGTERM to make reach the server itself (make passes
@@ -55,6 +55,12 @@ bench:
 # screenshots: refresh testdata/screenshots (the README shows some) from the browser tests.
 screenshots:
 	SIGNAGE_UPDATE_SCREENSHOTS=1 $(GO) test -count=1 -run 'TestBrowserScreenshots|TestBrowserAdminReloadsScreens' ./server/
+
+# browsers: fetch the old Chromium builds the engine tests run on (into
+# ~/.cache/spencer-signage, or $SIGNAGE_BROWSER_CACHE) and check that every engine starts,
+# answers and reports script errors.
+browsers:
+	$(GO) test -count=1 -run '^TestEngines$$' ./server/browsertest/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./spencerclient/
