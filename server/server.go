@@ -1,5 +1,5 @@
-// Package server serves Spencer news to screens, embeds and feed readers: the hub of
-// WebSocket screens, what is rendered of each content of the news, and the HTTP routes.
+// Package server serves Spencer news to screens, embeds and feed readers: what is rendered
+// of each content of the news, the messages screens are sent, and the HTTP routes.
 package server
 
 import (
@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/spencer-signage/signage/server/news"
+	"github.com/spencer-signage/signage/server/screens"
 	"github.com/spencer-signage/signage/spencerclient"
 	"github.com/spencer-signage/signage/static"
 	"github.com/spencer-signage/signage/views"
@@ -29,7 +30,7 @@ type Options struct {
 	// starts it.
 	News *news.Poller
 	// Hub holds the screens; it is also News's watchers. New makes one when nil.
-	Hub *Hub
+	Hub *screens.Hub
 	// Cluster is the other instances (the Redis engine); nil for a single instance.
 	Cluster     Cluster
 	TokenStatus func() spencerclient.TokenStatus // for /admin; nil when unknown
@@ -79,7 +80,7 @@ type Server struct {
 	echo     *echo.Echo
 	http     *http.Server
 	news     *news.Poller
-	hub      *Hub
+	hub      *screens.Hub
 	editions *editions
 	static   *static.Files
 	assets   views.Assets
@@ -175,7 +176,7 @@ func New(cfg Config, opts Options) *Server {
 		AdminJS:  s.static.Path("admin.js"),
 	}
 	s.gone = newDepartures()
-	s.hub.onLeave = s.gone.add
+	s.hub.OnLeave(s.gone.add)
 	s.metrics = newMetrics(metricSources{hub: s.hub, news: s.news, token: opts.TokenStatus, skipped: opts.Skipped, cluster: opts.Cluster})
 	s.news.ObserveFetches(s.metrics.observeFetch)
 	s.news.Subscribe(s.onChange)
@@ -230,10 +231,10 @@ func (s *Server) onChange(c *news.Content) {
 		return
 	}
 	if prev == nil || prev.Version != e.Version {
-		s.hub.Deck(e)
+		s.hub.Deck(e.Userlist, e.Version, e.DeckMessage)
 	}
 	if prev != nil && prev.Stale != e.Stale || prev == nil && e.Stale {
-		s.hub.Status(e)
+		s.hub.Status(e.Userlist, statusMessageOf(e))
 	}
 }
 
@@ -246,7 +247,7 @@ func (s *Server) edition(c *news.Content) *Edition {
 func (s *Server) Handler() http.Handler { return s.echo }
 
 // Hub is the server's hub of screens.
-func (s *Server) Hub() *Hub { return s.hub }
+func (s *Server) Hub() *screens.Hub { return s.hub }
 
 // News is the server's news of each userlist.
 func (s *Server) News() *news.Poller { return s.news }

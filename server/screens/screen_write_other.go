@@ -1,6 +1,6 @@
 //go:build !unix
 
-package server
+package screens
 
 // rawWrite is unused where a socket cannot be written without waiting.
 type rawWrite struct{}

@@ -1,4 +1,4 @@
-package server
+package screens
 
 import (
 	"io"
@@ -22,12 +22,12 @@ func FuzzScreenFrames(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		hub := NewHub(0, 0, slog.New(slog.DiscardHandler))
+		hub := NewHub(Limits{}, NewMessage([]byte(`{"type":"reload"}`)), slog.New(slog.DiscardHandler))
 		server, client := net.Pipe()
 		defer client.Close()
 		go io.Copy(io.Discard, client) //nolint:errcheck // what the screen is sent
-		s := newScreen(hub, nil, "s1", "u", "", "127.0.0.1", "fuzz", "")
-		s.nc, s.deflate = server, true
+		s := hub.NewScreen(nil, Params{ID: "s1", Userlist: "u", Addr: "127.0.0.1", UserAgent: "fuzz", Deflate: true})
+		s.nc = server
 		s.writePump()
 		done := make(chan struct{})
 		go func() {

@@ -1,4 +1,4 @@
-package server
+package screens
 
 import (
 	"encoding/json"
@@ -76,10 +76,10 @@ type outbox struct {
 	ping       bool
 	pong       []byte // the answer to the screen's latest ping
 	reload     bool
-	deck       *preparedMessage
-	status     *preparedMessage
-	announce   *preparedMessage // the announcements to show, the latest replacing any queued
-	quiet      *preparedMessage // whether the quiet hours hold, likewise
+	deck       *Message
+	status     *Message
+	announce   *Message // the announcements to show, the latest replacing any queued
+	quiet      *Message // whether the quiet hours hold, likewise
 }
 
 // ScreenInfo describes a screen for /admin.
@@ -101,16 +101,34 @@ type ScreenInfo struct {
 	QuietOff      bool      `json:"quiet_off,omitempty"` // opted out of the quiet hours
 }
 
-func newScreen(hub *Hub, conn *websocket.Conn, id, userlist, lang, addr, ua, version string) *Screen {
+// Params describe a screen as its request asked for it.
+type Params struct {
+	ID        string // unique among the screens of the cluster
+	SID       string // the id the page keeps across reloads ("" for none)
+	Userlist  string
+	Lang      string
+	Addr      string // the client's address, as the limits count it
+	UserAgent string
+	Version   string // the deck version the page shows ("" for none)
+	QuietOff  bool   // opted out of the quiet hours
+	Deflate   bool   // permessage-deflate was negotiated
+}
+
+// NewScreen returns the screen of conn, whose place p.Addr reserved; nothing is written to
+// it before Register and Start. conn may be nil in tests of the screen alone.
+func (h *Hub) NewScreen(conn *websocket.Conn, p Params) *Screen {
 	s := &Screen{
-		ID:          id,
-		UserlistID:  userlist,
-		Lang:        lang,
-		Addr:        addr,
-		UserAgent:   hub.intern(ua),
+		ID:          p.ID,
+		SID:         p.SID,
+		QuietOff:    p.QuietOff,
+		UserlistID:  p.Userlist,
+		Lang:        p.Lang,
+		Addr:        p.Addr,
+		UserAgent:   h.intern(p.UserAgent),
 		ConnectedAt: time.Now(),
-		hub:         hub,
+		hub:         h,
 		slot:        -1,
+		deflate:     p.Deflate,
 	}
 	if conn != nil {
 		s.nc = conn.NetConn()
@@ -119,6 +137,7 @@ func newScreen(hub *Hub, conn *websocket.Conn, id, userlist, lang, addr, ua, ver
 		}
 	}
 	s.lastSeen.Store(s.ConnectedAt.UnixNano())
+	version := p.Version
 	s.version.Store(&version)
 	return s
 }
@@ -149,25 +168,38 @@ func (s *Screen) Info() ScreenInfo {
 	return info
 }
 
-func (s *Screen) sendDeck(m *preparedMessage, version *string) {
-	s.queueDeck(m, version)
-	s.flush()
+// QueueDeck queues the deck of version for the screen, replacing one queued.
+func (s *Screen) QueueDeck(m *Message, version string) { s.queueDeck(m, &version) }
+
+// QueueStatus queues the status message, replacing one queued.
+func (s *Screen) QueueStatus(m *Message) { s.queueStatus(m) }
+
+// QueueAnnouncements queues the announcements to show, replacing those queued.
+func (s *Screen) QueueAnnouncements(m *Message) { s.queueAnnouncements(m) }
+
+// QueueQuiet queues whether the quiet hours hold, replacing what was queued.
+func (s *Screen) QueueQuiet(m *Message) { s.queueQuiet(m) }
+
+// QueueReload queues the message that makes the page reload; it drops the others queued.
+func (s *Screen) QueueReload() { s.queueReload() }
+
+// Start begins the screen's life once it is registered: what was queued is written (a
+// deck broadcast meanwhile and the one queued by the handler coalesce into one), then
+// its pings, and its reader runs.
+func (s *Screen) Start() {
+	s.writePump()
+	go s.readPump()
 }
 
 // queueDeck queues a deck for the next flush.
-func (s *Screen) queueDeck(m *preparedMessage, version *string) {
+func (s *Screen) queueDeck(m *Message, version *string) {
 	s.mu.Lock()
 	s.queue.deck = m
 	s.mu.Unlock()
 	s.version.Store(version)
 }
 
-func (s *Screen) sendStatus(m *preparedMessage) {
-	s.queueStatus(m)
-	s.flush()
-}
-
-func (s *Screen) queueStatus(m *preparedMessage) {
+func (s *Screen) queueStatus(m *Message) {
 	s.mu.Lock()
 	s.queue.status = m
 	s.mu.Unlock()
@@ -178,13 +210,13 @@ func (s *Screen) sendReload() {
 	s.flush()
 }
 
-func (s *Screen) queueAnnouncements(m *preparedMessage) {
+func (s *Screen) queueAnnouncements(m *Message) {
 	s.mu.Lock()
 	s.queue.announce = m
 	s.mu.Unlock()
 }
 
-func (s *Screen) queueQuiet(m *preparedMessage) {
+func (s *Screen) queueQuiet(m *Message) {
 	s.mu.Lock()
 	s.queue.quiet = m
 	s.mu.Unlock()

@@ -1,4 +1,4 @@
-package server
+package screens
 
 import (
 	"bytes"
@@ -16,11 +16,11 @@ const (
 	opPong  = 0xa
 )
 
-// preparedMessage is a WebSocket message framed once for every screen (RFC 6455, 5.2):
+// Message is a WebSocket message framed once for every screen (RFC 6455, 5.2):
 // as is, and compressed for the screens that negotiated permessage-deflate (RFC 7692).
 // Compression is always negotiated without context takeover, so one compressed frame
 // suits every such screen, and a screen's writer only copies shared bytes to a socket.
-type preparedMessage struct {
+type Message struct {
 	plain    []byte // the whole frame, header and payload
 	deflated []byte // the same message compressed; nil when that saves nothing
 }
@@ -29,8 +29,9 @@ type preparedMessage struct {
 // message may always be; RFC 7692, 6): a reload or status message would not get smaller.
 const minDeflate = 256
 
-func newTextMessage(data []byte) *preparedMessage {
-	m := &preparedMessage{plain: appendFrame(nil, opText, false, data)}
+// NewMessage prepares a text message holding data.
+func NewMessage(data []byte) *Message {
+	m := &Message{plain: appendFrame(nil, opText, false, data)}
 	if len(data) >= minDeflate {
 		if z := deflateMessage(data); len(z) < len(data) {
 			m.deflated = appendFrame(nil, opText, true, z)
@@ -40,7 +41,7 @@ func newTextMessage(data []byte) *preparedMessage {
 }
 
 // frame is what a screen is sent: compressed when it negotiated compression.
-func (m *preparedMessage) frame(deflate bool) []byte {
+func (m *Message) frame(deflate bool) []byte {
 	if deflate && m.deflated != nil {
 		return m.deflated
 	}
@@ -87,11 +88,11 @@ func controlFrame(op byte, payload []byte) []byte {
 
 var pingFrame = controlFrame(opPing, nil)
 
-// offersDeflate reports whether a WebSocket handshake offers permessage-deflate (RFC 7692):
+// OffersDeflate reports whether a WebSocket handshake offers permessage-deflate (RFC 7692):
 // gorilla's Upgrader, with compression enabled, accepts it exactly then, as its own
 // negotiation reads the same header the same way. Deciding it here from the request
 // spares reading gorilla's unexported state.
-func offersDeflate(h http.Header) bool {
+func OffersDeflate(h http.Header) bool {
 	for _, v := range h.Values("Sec-Websocket-Extensions") {
 		for ext := range strings.SplitSeq(v, ",") {
 			name, _, _ := strings.Cut(ext, ";")

@@ -1,7 +1,10 @@
-package server
+// Package screens holds the kiosk screens connected over WebSocket: the Hub that groups
+// them by userlist and fans messages out to them, each Screen with its coalescing outbox,
+// and the Message that is framed once for all of them. It knows nothing of what the
+// messages say: the server builds them and hands them over.
+package screens
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"runtime"
@@ -37,7 +40,7 @@ type Hub struct {
 	agents sync.Map // user agent -> the same string, shared by the screens that send it
 	nAgent atomic.Int64
 
-	reloadMsg      *preparedMessage
+	reloadMsg      *Message
 	goingAwayFrame []byte
 
 	broadcasts atomic.Int64 // changes fanned out
@@ -49,25 +52,45 @@ type Hub struct {
 	onLeave func(ScreenInfo)
 }
 
+// Limits bound the screens a hub holds (0: no bound).
+type Limits struct {
+	MaxScreens    int // in all
+	MaxPerAddress int // from one client address
+}
+
 // roster is the screens of one userlist, in a slice (each screen knows its slot) rather
 // than a map: a broadcast walks it in order, and the collector scans one array.
 type roster struct {
 	screens []*Screen
 }
 
-// NewHub returns an empty hub with the given limits (0: none).
-func NewHub(maxScreens, maxPerAddr int, log *slog.Logger) *Hub {
+// NewHub returns an empty hub with the given limits; reload is the message that tells a
+// screen to reload itself.
+func NewHub(limits Limits, reload *Message, log *slog.Logger) *Hub {
 	return &Hub{
 		log:            log,
-		maxScreens:     maxScreens,
-		maxPerAddr:     maxPerAddr,
+		maxScreens:     limits.MaxScreens,
+		maxPerAddr:     limits.MaxPerAddress,
 		writers:        max(2, runtime.GOMAXPROCS(0)),
 		rosters:        map[string]*roster{},
 		perAddr:        map[string]int{},
-		reloadMsg:      newTextMessage([]byte(`{"type":"reload"}`)),
+		reloadMsg:      reload,
 		goingAwayFrame: controlFrame(opClose, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server restarting")),
 	}
 }
+
+// OnLeave has f hear of every screen that disconnects; set it before screens connect. f
+// must not call the hub.
+func (h *Hub) OnLeave(f func(ScreenInfo)) { h.onLeave = f }
+
+// Broadcasts counts the changes fanned out.
+func (h *Hub) Broadcasts() int64 { return h.broadcasts.Load() }
+
+// Dropped counts the screens dropped because a write to them stalled or failed.
+func (h *Hub) Dropped() int64 { return h.dropped.Load() }
+
+// Connects counts the screens that registered.
+func (h *Hub) Connects() int64 { return h.connects.Load() }
 
 // Reserve takes a place for a new screen from addr before its upgrade, so that the limits
 // hold however many connect at once; Release gives it back if the screen never registers.
@@ -210,15 +233,17 @@ func (h *Hub) Total() int {
 	return h.total
 }
 
-// Deck sends c's deck to every screen of its userlist, in each screen's language.
-func (h *Hub) Deck(c *Edition) {
+// Deck sends version's deck to every screen of userlist that does not show it yet, in
+// each screen's language: msgFor(lang) is the deck message in lang ("" for the
+// configured one).
+func (h *Hub) Deck(userlist, version string, msgFor func(lang string) *Message) {
 	h.broadcasts.Add(1)
-	version := &c.Version // shared by every screen's record of what it shows
-	def := c.DeckMessage("")
-	var langs map[string]*preparedMessage // the few other languages screens asked for
-	screens := h.screensOf(c.Userlist)
+	shared := &version // shared by every screen's record of what it shows
+	def := msgFor("")
+	var langs map[string]*Message // the few other languages screens asked for
+	screens := h.screensOf(userlist)
 	for _, s := range screens {
-		if v := s.version.Load(); v != nil && *v == c.Version {
+		if v := s.version.Load(); v != nil && *v == version {
 			// It shows this version already: it connected, and was sent it, between the
 			// content's arrival and this broadcast.
 			continue
@@ -226,23 +251,22 @@ func (h *Hub) Deck(c *Edition) {
 		m := def
 		if s.Lang != "" {
 			if m = langs[s.Lang]; m == nil {
-				m = c.DeckMessage(s.Lang)
+				m = msgFor(s.Lang)
 				if langs == nil {
-					langs = map[string]*preparedMessage{}
+					langs = map[string]*Message{}
 				}
 				langs[s.Lang] = m
 			}
 		}
-		s.queueDeck(m, version)
+		s.queueDeck(m, shared)
 	}
 	h.write(screens)
 }
 
-// Status tells every screen of c's userlist whether upstream is failing.
-func (h *Hub) Status(c *Edition) {
-	m := statusPrepared(c)
+// Status sends every screen of userlist m, which says whether upstream is failing.
+func (h *Hub) Status(userlist string, m *Message) {
 	h.broadcasts.Add(1)
-	screens := h.screensOf(c.Userlist)
+	screens := h.screensOf(userlist)
 	for _, s := range screens {
 		s.queueStatus(m)
 	}
@@ -251,7 +275,7 @@ func (h *Hub) Status(c *Edition) {
 
 // Announce sends every screen the announcements it must show, msgFor(screen) being the
 // message for its userlist and language.
-func (h *Hub) Announce(msgFor func(*Screen) *preparedMessage) {
+func (h *Hub) Announce(msgFor func(*Screen) *Message) {
 	h.broadcasts.Add(1)
 	screens := h.screensOf("")
 	for _, s := range screens {
@@ -261,7 +285,7 @@ func (h *Hub) Announce(msgFor func(*Screen) *preparedMessage) {
 }
 
 // Quiet tells every screen that follows the quiet hours whether they hold now.
-func (h *Hub) Quiet(m *preparedMessage) {
+func (h *Hub) Quiet(m *Message) {
 	h.broadcasts.Add(1)
 	screens := h.screensOf("")
 	n := 0
@@ -361,13 +385,4 @@ func (h *Hub) write(screens []*Screen) {
 	for range min(h.writers, (len(screens)+sweepBatch-1)/sweepBatch) {
 		go walk()
 	}
-}
-
-func statusPrepared(c *Edition) *preparedMessage {
-	m := statusMessage{Type: "status", Stale: c.Stale}
-	if c.Stale && !c.StaleSince.IsZero() {
-		m.Since = c.StaleSince.UTC().Format(time.RFC3339)
-	}
-	b, _ := json.Marshal(m)
-	return newTextMessage(b)
 }

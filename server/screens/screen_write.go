@@ -1,6 +1,6 @@
 //go:build unix
 
-package server
+package screens
 
 import "syscall"
 
