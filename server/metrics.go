@@ -74,6 +74,8 @@ func newMetrics(src metricSources) *metrics {
 			func() float64 { return float64(hub.Dropped()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signage_screen_connects_total", Help: "WebSocket connections of screens."},
 			func() float64 { return float64(hub.Connects()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signage_screens_flooding_total", Help: "Screens closed (1008) for sending far more messages than a page does."},
+			func() float64 { return float64(hub.TooFast()) }),
 	)
 	if ts := src.token; ts != nil {
 		m.reg.MustRegister(

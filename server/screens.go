@@ -210,8 +210,7 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 	}
 	p := screens.Params{ID: id, Userlist: ul.ID, Lang: opts.Lang, Addr: addr,
 		UserAgent: truncate(r.UserAgent(), 256), Version: truncate(q.Get("v"), 64),
-		QuietOff: q.Get("quiet") == "off",
-		Deflate:  s.upgrader.EnableCompression && screens.OffersDeflate(r.Header)}
+		QuietOff: q.Get("quiet") == "off"}
 	if sid := strings.ToLower(q.Get("sid")); IsUUID(sid) {
 		p.SID = sid
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -92,7 +91,7 @@ type Server struct {
 	alerts    *alerter      // nil without alerts.webhook_url
 	csrf      string        // token of the admin actions
 	heartbeat time.Duration // how often screens report; two missed and a screen is offline
-	upgrader  websocket.Upgrader
+	upgrader  *websocket.Upgrader
 	proxies   *proxies
 	// publicHost is the host[:port] of public_url, "" without one.
 	publicHost  string
@@ -177,6 +176,7 @@ func New(cfg Config, opts Options) *Server {
 	}
 	s.gone = newDepartures()
 	s.hub.OnLeave(s.gone.add)
+	s.hub.SetHeartbeat(s.heartbeat)
 	s.metrics = newMetrics(metricSources{hub: s.hub, news: s.news, token: opts.TokenStatus, skipped: opts.Skipped, cluster: opts.Cluster})
 	s.news.ObserveFetches(s.metrics.observeFetch)
 	s.news.Subscribe(s.onChange)
@@ -196,14 +196,7 @@ func New(cfg Config, opts Options) *Server {
 			s.alerts.active = s.cluster.Leader
 		}
 	}
-	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:    512,
-		WriteBufferSize:   4096,
-		WriteBufferPool:   &sync.Pool{},
-		HandshakeTimeout:  10 * time.Second,
-		EnableCompression: true,
-		CheckOrigin:       s.checkOrigin,
-	}
+	s.upgrader = screens.NewUpgrader(s.checkOrigin)
 	s.echo = s.routes()
 	s.http = &http.Server{
 		Handler:           s.echo,
