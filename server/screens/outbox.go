@@ -101,7 +101,8 @@ func (s *Screen) writeLoop() {
 		var m *Message
 		closeCode, closeText, ping := q.closeCode, q.closeText, false
 		switch {
-		case s.closing:
+		case s.closing: // the reader has sent the close frame, or the screen ended
+			closeCode = 0
 		case closeCode != 0:
 			*q = outbox{}
 			s.closing = true
