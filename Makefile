@@ -38,7 +38,7 @@ test: check-generated lint
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./spencerclient/ ./server/
+	$(GO) test -run '^$$' -bench . -benchmem ./spencerclient/ ./server/ ./server/screens/
 	$(GO) run ./cmd/signage-bench
 
 # screenshots: refresh testdata/screenshots (the README shows some) from the browser tests.
