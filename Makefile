@@ -49,7 +49,7 @@ test: test-deps check-generated lint
 	$(GO) test -race -count=1 -timeout 30m $(PKGS); status=$$?; .ci/test-deps skipped; exit $$status
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./spencerclient/ ./server/
+	$(GO) test -run '^$$' -bench . -benchmem ./spencerclient/ ./server/ ./server/screens/
 	$(GO) run ./cmd/signage-bench
 
 # screenshots: refresh testdata/screenshots (the README shows some) from the browser tests.

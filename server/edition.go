@@ -12,6 +12,7 @@ import (
 
 	"github.com/spencer-signage/signage/server/feed"
 	"github.com/spencer-signage/signage/server/news"
+	"github.com/spencer-signage/signage/server/screens"
 	"github.com/spencer-signage/signage/views"
 )
 
@@ -53,7 +54,7 @@ type deckLang struct {
 type langDeck struct {
 	deckHTML  []byte
 	embedHTML []byte
-	deckMsg   *preparedMessage
+	deckMsg   *screens.Message
 }
 
 // maxLangs bounds the renderings per version, and maxLocales the locales remembered;
@@ -218,7 +219,7 @@ func renderLang(e *Edition, lang string) (*langDeck, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &langDeck{deckHTML: deck.Bytes(), embedHTML: embed.Bytes(), deckMsg: newTextMessage(msg)}, nil
+	return &langDeck{deckHTML: deck.Bytes(), embedHTML: embed.Bytes(), deckMsg: screens.NewMessage(msg)}, nil
 }
 
 // forLang returns the deck for a screen in locale lang, rendering and keeping it on first
@@ -276,7 +277,7 @@ func (e *Edition) DeckHTML(lang string) []byte { return e.forLang(lang).deckHTML
 func (e *Edition) EmbedHTML(lang string) []byte { return e.forLang(lang).embedHTML }
 
 // DeckMessage is the WebSocket deck message in lang, prepared once for all screens.
-func (e *Edition) DeckMessage(lang string) *preparedMessage {
+func (e *Edition) DeckMessage(lang string) *screens.Message {
 	return e.forLang(lang).deckMsg
 }
 

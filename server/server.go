@@ -1,5 +1,5 @@
-// Package server serves Spencer news to screens, embeds and feed readers: the hub of
-// WebSocket screens, what is rendered of each content of the news, and the HTTP routes.
+// Package server serves Spencer news to screens, embeds and feed readers: what is rendered
+// of each content of the news, the messages screens are sent, and the HTTP routes.
 package server
 
 import (
@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 
 	"github.com/spencer-signage/signage/server/feed"
 	"github.com/spencer-signage/signage/server/news"
+	"github.com/spencer-signage/signage/server/screens"
 	"github.com/spencer-signage/signage/spencerclient"
 	"github.com/spencer-signage/signage/static"
 	"github.com/spencer-signage/signage/views"
@@ -30,7 +30,7 @@ type Options struct {
 	// starts it, and shares the work with the other instances through its engine.
 	News *news.Poller
 	// Hub holds the screens; it is also News's watchers. New makes one when nil.
-	Hub         *Hub
+	Hub *screens.Hub
 	TokenStatus func() spencerclient.TokenStatus // for /admin; nil when unknown
 	// Skipped counts publications skipped for want of a title and a body; nil when unknown.
 	Skipped    func() int64
@@ -78,7 +78,7 @@ type Server struct {
 	echo     *echo.Echo
 	http     *http.Server
 	news     *news.Poller
-	hub      *Hub
+	hub      *screens.Hub
 	editions *editions
 	static   *static.Files
 	assets   views.Assets
@@ -91,7 +91,7 @@ type Server struct {
 	csrf      csrfTokens    // of the admin actions
 	guesses   *guesses      // wrong admin tokens per client
 	heartbeat time.Duration // how often screens report; two missed and a screen is offline
-	upgrader  websocket.Upgrader
+	upgrader  *websocket.Upgrader
 	proxies   *proxies
 	// publicHost is the host[:port] of public_url, "" without one.
 	publicHost  string
@@ -169,7 +169,8 @@ func New(cfg Config, opts Options) *Server {
 		AdminJS:  s.static.Path("admin.js"),
 	}
 	s.gone = newDepartures()
-	s.hub.onLeave = s.gone.add
+	s.hub.OnLeave(s.gone.add)
+	s.hub.SetHeartbeat(s.heartbeat)
 	sources := metricSources{hub: s.hub, news: s.news, token: opts.TokenStatus, skipped: opts.Skipped}
 	if s.clustered() {
 		sources.cluster = s.cluster
@@ -190,14 +191,7 @@ func New(cfg Config, opts Options) *Server {
 		// One message per event for the whole cluster: the leader's.
 		s.alerts.active = s.cluster.Leader
 	}
-	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:    512,
-		WriteBufferSize:   4096,
-		WriteBufferPool:   &sync.Pool{},
-		HandshakeTimeout:  10 * time.Second,
-		EnableCompression: true,
-		CheckOrigin:       s.checkOrigin,
-	}
+	s.upgrader = screens.NewUpgrader(s.checkOrigin)
 	s.echo = s.routes()
 	s.http = &http.Server{
 		Handler:           s.echo,
@@ -225,10 +219,10 @@ func (s *Server) onChange(c *news.Content) {
 		return
 	}
 	if prev == nil || prev.Version != e.Version {
-		s.hub.Deck(e)
+		s.hub.Deck(e.Userlist, e.Version, e.DeckMessage)
 	}
 	if prev != nil && prev.Stale != e.Stale || prev == nil && e.Stale {
-		s.hub.Status(e)
+		s.hub.Status(e.Userlist, statusMessageOf(e))
 	}
 }
 
@@ -241,7 +235,7 @@ func (s *Server) edition(c *news.Content) *Edition {
 func (s *Server) Handler() http.Handler { return s.echo }
 
 // Hub is the server's hub of screens.
-func (s *Server) Hub() *Hub { return s.hub }
+func (s *Server) Hub() *screens.Hub { return s.hub }
 
 // News is the server's news of each userlist.
 func (s *Server) News() *news.Poller { return s.news }
