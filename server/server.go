@@ -127,7 +127,7 @@ func New(cfg Config, opts Options) *Server {
 		log:       opts.Logger,
 		news:      opts.News,
 		hub:       opts.Hub,
-		editions:  &editions{log: opts.Logger},
+		editions:  &editions{log: opts.Logger, loc: cfg.Screens.Location()},
 		static:    static.New(),
 		names:     map[string]string{},
 		serveErr:  make(chan error, 1),
