@@ -244,18 +244,29 @@
     });
   }
 
-  // restartProgress fills the progress bar again over the slide's time, in steps of a
-  // second: a smooth fill would have the browser draw sixty frames a second for it.
+  // restartProgress fills the progress bar again over the slide's time, a step a second,
+  // set from here: an animation, even in steps, has the browser produce a frame sixty
+  // times a second for as long as it runs, which costs a TV's weak chip more than all the
+  // rest of the screen between two slides.
+  let progressTimer = 0;
   function restartProgress() {
+    clearInterval(progressTimer);
     const bar = document.getElementById("progress");
     if (!bar) return;
-    bar.classList.remove("run");
-    void bar.offsetWidth; // restart the animation
-    if (slides().length > 1 && !reduceMotion) {
-      bar.style.animationDuration = cfg.interval + "ms";
-      bar.style.animationTimingFunction = "steps(" + Math.max(1, Math.round(cfg.interval / 1000)) + ", end)";
-      bar.classList.add("run");
-    }
+    bar.style.transform = "scaleX(0)";
+    if (slides().length < 2 || reduceMotion) return;
+    const started = Date.now();
+    progressTimer = setInterval(() => {
+      const done = Math.min(1, (Date.now() - started + 500) / cfg.interval);
+      bar.style.transform = "scaleX(" + done.toFixed(3) + ")";
+      if (done >= 1) clearInterval(progressTimer);
+    }, 1000);
+  }
+
+  function stopProgress() {
+    clearInterval(progressTimer);
+    const bar = document.getElementById("progress");
+    if (bar) bar.style.transform = "scaleX(0)";
   }
 
   // schedule starts the wait for the next slide; while an urgent announcement has the
@@ -263,8 +274,7 @@
   function schedule() {
     clearTimeout(rotateTimer);
     if (held()) {
-      const bar = document.getElementById("progress");
-      if (bar) bar.classList.remove("run");
+      stopProgress();
       return;
     }
     restartProgress();
