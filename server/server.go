@@ -43,8 +43,8 @@ type Options struct {
 	HeartbeatInterval time.Duration
 	// AlertCheckInterval is how often alerts are evaluated (15 s; tests shorten it).
 	AlertCheckInterval time.Duration
-	// Now is the clock of the quiet hours and of the announcements' expiry (time.Now when
-	// nil; tests drive it rather than wait for 19:00).
+	// Now is the clock of the quiet hours, of the announcements' expiry and of the time the
+	// screens show (time.Now when nil; tests drive it rather than wait for 19:00).
 	Now func() time.Time
 }
 
