@@ -22,34 +22,56 @@ import (
 // than show old news forever; one whose script runs does not. The pages go through a
 // proxy that counts them and shortens their 300 s to 2 s.
 func TestBrowserFrozenPageReloadsItself(t *testing.T) {
-	e := newEnv(t, time.Minute)
-	_, html := e.get("/screens/" + lobby)
+	e := newLayoutEnv(t) // with photos
+	_, html := e.get("/screens/" + layoutList)
 	if !strings.Contains(html, `<meta http-equiv="refresh" content="300">`) {
 		t.Fatalf("the screen page has no refresh of 300 s")
 	}
-	target, _ := url.Parse(e.base)
-	rp := httputil.NewSingleHostReverseProxy(target)
 	var pages atomic.Int64
-	rp.ModifyResponse = func(r *http.Response) error {
-		if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
+	server := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			target, _ := url.Parse(e.base) // read each time: the server restarts below
+			r.SetURL(target)
+		},
+		ModifyResponse: func(r *http.Response) error {
+			if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
+				return nil
+			}
+			pages.Add(1)
+			b, err := io.ReadAll(r.Body)
+			if err != nil {
+				return err
+			}
+			r.Body.Close()
+			b = bytes.Replace(b, []byte(`http-equiv="refresh" content="300"`), []byte(`http-equiv="refresh" content="2"`), 1)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			r.ContentLength = int64(len(b))
+			r.Header.Set("Content-Length", strconv.Itoa(len(b)))
 			return nil
-		}
-		pages.Add(1)
-		b, err := io.ReadAll(r.Body)
-		if err != nil {
-			return err
-		}
-		r.Body.Close()
-		b = bytes.Replace(b, []byte(`http-equiv="refresh" content="300"`), []byte(`http-equiv="refresh" content="2"`), 1)
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		r.ContentLength = int64(len(b))
-		r.Header.Set("Content-Length", strconv.Itoa(len(b)))
-		return nil
+		},
 	}
-	proxy := httptest.NewServer(rp)
+	// The photos come slowly, through the proxy too: the embed's lazy thumbnails are still
+	// loading when the page has loaded.
+	fake, _ := url.Parse(e.fake.URL)
+	photos := httputil.NewSingleHostReverseProxy(fake)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/images/") {
+			time.Sleep(time.Second)
+			photos.ServeHTTP(w, r)
+			return
+		}
+		server.ServeHTTP(w, r)
+	}))
 	defer proxy.Close()
+	e.fake.SetPublications(layoutList, layoutItems(proxy.URL+"/images"))
+	e.stop()
+	e.start() // asks upstream at once
+	waitFor(t, 10*time.Second, "the photos through the proxy", func() bool {
+		_, html := e.get("/embed/" + layoutList)
+		return strings.Contains(html, proxy.URL+"/images/")
+	})
 
-	for _, page := range []string{"/screens/" + lobby + "?interval=600", "/embed/" + lobby} {
+	for _, page := range []string{"/screens/" + layoutList + "?interval=600", "/embed/" + layoutList} {
 		t.Run(page[1:strings.IndexByte(page[1:], '/')+1]+"/running", func(t *testing.T) {
 			b := newBrowser(t, 1280, 720)
 			pages.Store(0)
@@ -63,6 +85,9 @@ func TestBrowserFrozenPageReloadsItself(t *testing.T) {
 			if eval[bool](t, b, `!!document.querySelector('meta[http-equiv=refresh]')`) {
 				t.Errorf("the refresh is still in the page")
 			}
+			// Stopping the page's loading, which cancels the refresh, must not cost it an
+			// image (the embed's thumbnails load lazily, after the page's load).
+			waitJS(t, b, 10*time.Second, "every image", `document.images.length >= 3 && Array.from(document.images).every((i) => i.complete && i.naturalWidth > 0)`)
 		})
 		t.Run(page[1:strings.IndexByte(page[1:], '/')+1]+"/without-script", func(t *testing.T) {
 			b := newBrowser(t, 1280, 720)

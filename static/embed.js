@@ -83,7 +83,16 @@
     if (!meta) return;
     const stop = () => {
       if (meta.parentNode) meta.parentNode.removeChild(meta);
-      if (window.stop) window.stop();
+      if (!window.stop) return;
+      window.stop();
+      // stop() also ends the loads still under way, lazy images not yet in view among
+      // them: those start again.
+      for (const img of Array.from(document.images)) {
+        if (img.complete && img.naturalWidth > 0) continue;
+        const src = img.getAttribute("src");
+        img.removeAttribute("src");
+        if (src) img.setAttribute("src", src);
+      }
     };
     if (document.readyState === "complete") stop();
     else addEventListener("load", stop);
