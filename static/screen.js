@@ -1,10 +1,8 @@
 // spencer-signage kiosk screen: rotates the slides the server rendered, keeps them live
 // over a WebSocket (with HTTP polling as a fallback), and heals itself: reconnects with
-// backoff and jitter, reloads when the server's build changes and once a night.
-//
-// Written for the TVs' old engines: the syntax of ES2016 (no async functions, so that
-// Chromium 53 runs it) and no API newer than Chromium 53 but behind a test, with a
-// fallback. make lint checks both.
+// backoff and jitter, reloads when the server's build changes and once a night. Written
+// for old TVs: ES2016 (no async, so that Chromium 53 runs it), and no API newer than
+// Chromium 53 but behind a test (make lint checks both).
 (() => {
   "use strict";
 
@@ -31,28 +29,24 @@
   const reduceMotion = !!(window.matchMedia && matchMedia("(prefers-reduced-motion: reduce)").matches);
 
   // ---- the server's clock ----
-  // What the screen shows of time (the clock, the "last updated" marker, the hour of the
-  // nightly reload) is the server's time in its screens.time_zone, never the device's:
-  // signage networks block NTP and TVs keep their factory zone. The page holds the
-  // server's time as a difference from the device's clock (skew), measured from the time
-  // the server rendered into the page and again from each answer to the page's polls,
-  // and the zone as the server describes it (views.Zone): its UTC offset, when that
-  // offset ends and the one after it.
+  // The clock, the "last updated" marker and the nightly reload follow the server's time
+  // in its screens.time_zone, never the device's (signage networks block NTP, TVs keep
+  // their factory zone): the difference from the device's clock (skew), measured from the
+  // page and from each poll's answer, and the zone as the server gives it (views.Zone).
   const clock = { skew: 0, at: 0, zone: { offset: 0, until: 0, next: 0 }, base: 0 };
 
   function zoneOf(z) {
     return z && typeof z.offset === "number" ? { offset: z.offset, until: z.until || 0, next: z.next || 0 } : null;
   }
 
-  // setClock takes a measurement: the server's time serverMs seen at the device's time
-  // deviceMs, in zone z; keep remembers it for the next page.
+  // setClock takes the server's time serverMs seen at the device's deviceMs, in zone z;
+  // keep remembers it for the next page.
   function setClock(serverMs, deviceMs, z, keep) {
     if (!(serverMs > 0)) return;
     clock.skew = serverMs - deviceMs;
     clock.at = serverMs;
     clock.zone = zoneOf(z) || clock.zone;
-    // base is the device's clock against its monotonic one: when the two part, someone
-    // set the device's clock (or it slept), and the server is asked again.
+    // the device's clock against its monotonic one: they part when someone sets it
     clock.base = Date.now() - performance.now();
     if (keep) {
       try { localStorage.setItem("signage-clock", JSON.stringify({ skew: clock.skew, at: clock.at, zone: clock.zone })); } catch (e) { /* no storage */ }
@@ -61,8 +55,7 @@
 
   function serverNow() { return Date.now() + clock.skew; }
 
-  // wall is the time of day in the server's zone at the instant t, as a Date whose UTC
-  // fields read it: the zone's offset is added, and Intl is asked for UTC.
+  // wall is the instant t as a Date whose UTC fields read the server's zone's time.
   function wall(t) {
     const z = clock.zone;
     const offset = z.until && t >= z.until ? z.next : z.offset;
@@ -76,18 +69,16 @@
     try { timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZone: "UTC" }); } catch (e2) { /* by hand below */ }
   }
 
-  // timeOfDay is the instant t as the screen's locale writes a time of day, in the
-  // server's zone: 24-hour where the locale is (nl, fr, de), which is Intl's choice.
+  // timeOfDay is t's time of day in the server's zone, as the locale writes it (Intl).
   function timeOfDay(t) {
     const d = wall(t);
     if (timeFormat) return timeFormat.format(d);
     return ("0" + d.getUTCHours()).slice(-2) + ":" + ("0" + d.getUTCMinutes()).slice(-2);
   }
 
-  // The page's own measurement is the server's time as it rendered the page, against the
-  // device's time as the answer arrived; unless an answer of the server that came later
-  // is remembered: then this page is an older one, kept by the service worker and opened
-  // while the server is away, and its time is not taken.
+  // The page's measurement: the time it was rendered at, against the device's as it
+  // arrived; unless a later answer is remembered, when this is an older page the service
+  // worker kept, opened while the server is away.
   (function startClock() {
     const timing = window.performance && performance.timing;
     const arrived = timing && timing.responseStart > 0 ? timing.responseStart : Date.now();
@@ -100,17 +91,16 @@
     else setClock(rendered, arrived, zone, true);
   })();
 
-  // An answer of the server that carries its time (the polls' JSON): the round trip is
-  // split in two. An answer the service worker kept says so, and its time is not taken.
+  // An answer carrying the server's time (a poll's), the round trip split in two; not one
+  // the service worker kept.
   function clockFromAnswer(res, f, sentAt) {
     if (!f || !(f.now > 0) || res.headers.get("Signage-From-Cache")) return;
     setClock(f.now, (sentAt + Date.now()) / 2, f.zone, true);
   }
 
-  // ---- the page runs: the reload for a page whose script cannot is not needed ----
-  // A <meta http-equiv="refresh"> reloads a page whose script never ran every few
-  // minutes. Removing the element does not cancel a refresh it scheduled (in any
-  // engine); stopping the document's loading does, once it has loaded.
+  // ---- the page runs: no need for the reload of a page whose script cannot ----
+  // Removing the <meta http-equiv="refresh"> does not cancel it (in any engine); stopping
+  // the loaded document does.
   function cancelFrozenPageRefresh() {
     const meta = document.querySelector('meta[http-equiv="refresh"]');
     if (!meta) return;
@@ -118,8 +108,7 @@
       if (meta.parentNode) meta.parentNode.removeChild(meta);
       if (!window.stop) return;
       window.stop();
-      // stop() also ends the loads still under way, lazy images not yet in view among
-      // them: those start again.
+      // stop() also ends the loads under way (lazy images): those start again.
       for (const img of Array.from(document.images)) {
         if (img.complete && img.naturalWidth > 0) continue;
         const src = img.getAttribute("src");
@@ -228,8 +217,7 @@
   }
 
   // ---- rotation ----
-  // ready resolves once the slide's image is decoded (or after 4 s); a broken image makes
-  // the slide type-led rather than show a hole.
+  // ready waits for the slide's image (4 s at most); a broken one makes it type-led.
   function ready(slide) {
     const img = slide && slide.querySelector("img");
     if (!img) return Promise.resolve();
@@ -253,10 +241,9 @@
     });
   }
 
-  // restartProgress fills the progress bar again over the slide's time, a step a second,
-  // set from here: an animation, even in steps, has the browser produce a frame sixty
-  // times a second for as long as it runs, which costs a TV's weak chip more than all the
-  // rest of the screen between two slides.
+  // restartProgress fills the bar over the slide's time, a step a second: an animation,
+  // even in steps(), makes the browser draw sixty frames a second, which costs a TV's
+  // chip more than the rest of the screen between two slides.
   let progressTimer = 0;
   function restartProgress() {
     clearInterval(progressTimer);
@@ -522,8 +509,8 @@
   }
 
   // ---- HTTP polling: the fallback for proxies that block WebSockets, and the clock ----
-  // fetchDeck asks for the deck this screen would be sent; the answer also carries the
-  // server's time. It resolves to the answer, or null when the server did not give one.
+  // fetchDeck resolves to the deck this screen would be sent (with the server's time), or
+  // null.
   function fetchDeck() {
     const sentAt = Date.now();
     return fetch("/screens/" + encodeURIComponent(cfg.userlist) + "/deck" + query({ v: version }), { cache: "no-store" })
@@ -574,8 +561,8 @@
     fetchDeck();
   }
 
-  // tickTime runs every few seconds: the server is asked its time again every hour, and
-  // at once when the device's clock jumped (someone set it, or the device slept).
+  // tickTime asks the server's time again every hour, and at once when the device's clock
+  // jumped.
   function tickTime() {
     const jumped = Math.abs(Date.now() - performance.now() - clock.base) > 5000;
     if (jumped) clock.base = Date.now() - performance.now();
@@ -600,8 +587,8 @@
       });
   }
 
-  // nightly reloads the page once a night, at the server's reload_hour in its zone, so
-  // that a browser left for months never grows without bound.
+  // nightly reloads the page at the server's reload_hour, so that a browser left for
+  // months never grows without bound.
   function nightly() {
     if (!(cfg.reloadHour >= 0 && cfg.reloadHour <= 23)) return;
     if (wall(serverNow()).getUTCHours() === cfg.reloadHour && performance.now() > 3600 * 1000) safeReload();
