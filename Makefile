@@ -38,6 +38,8 @@ lint:
 	@$(GO) mod tidy -diff >/dev/null || { echo "go mod tidy would change go.mod/go.sum: run it and commit the result"; $(GO) mod tidy -diff; exit 1; }
 	$(GO) vet $(PKGS)
 	$(GO) tool staticcheck $(PKGS)
+	@# the screen's scripts and styles against the TVs' old engines (esbuild's Go API, no Node)
+	$(GO) test -count=1 -run '^TestOldEngines' ./static/
 
 # test-deps: the Debian packages the tests need (.ci/test-packages): installed when root,
 # else named in one line with the command that installs them.

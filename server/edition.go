@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"sync"
+	"time"
 
 	"github.com/spencer-signage/signage/server/feed"
 	"github.com/spencer-signage/signage/server/news"
@@ -23,10 +24,11 @@ import (
 type Edition struct {
 	*news.Content
 
-	deck           *renderedDeck // shared by every edition of the same version
-	feeds          *feedCache    // per edition: the JSON feed carries the stale flag
-	feedIDs        feed.IDs      // the permanent ids of its Atom feed
-	modifiedHeader []string      // Content.Modified as a Last-Modified value
+	deck           *renderedDeck  // shared by every edition of the same version
+	feeds          *feedCache     // per edition: the JSON feed carries the stale flag
+	feedIDs        feed.IDs       // the permanent ids of its Atom feed
+	modifiedHeader []string       // Content.Modified as a Last-Modified value
+	loc            *time.Location // screens.time_zone: the slides' dates are its days
 }
 
 // renderedDeck holds the screen and embed fragments of one version: in the configured
@@ -71,7 +73,8 @@ var langPattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$`)
 // however many requests and broadcasts need it.
 type editions struct {
 	log     *slog.Logger
-	feedIDs feed.IDs // of the feeds of every edition
+	feedIDs feed.IDs       // of the feeds of every edition
+	loc     *time.Location // screens.time_zone
 
 	current   sync.Map   // userlist id -> *Edition; read without a lock on every request
 	announced sync.Map   // userlist id -> *Edition the screens were last told of
@@ -109,7 +112,10 @@ func (es *editions) of(c *news.Content, active func(string) bool) *Edition {
 			return prev
 		}
 	}
-	e := &Edition{Content: c, feeds: newFeedCache(), feedIDs: es.feedIDs}
+	e := &Edition{Content: c, feeds: newFeedCache(), feedIDs: es.feedIDs, loc: es.loc}
+	if e.loc == nil {
+		e.loc = time.Local
+	}
 	if !c.Modified.IsZero() {
 		e.modifiedHeader = []string{c.Modified.UTC().Format(http.TimeFormat)}
 	}
@@ -182,7 +188,7 @@ func (e *Edition) viewDeck(lang string) views.Deck {
 			BodyHTML:  it.BodyHTML,
 			ImageURL:  it.ImageURL,
 			Link:      it.Link,
-			Published: it.Published,
+			Published: it.Published.In(e.loc),
 			Author:    it.Author,
 			Pinned:    it.Pinned,
 		}

@@ -111,8 +111,12 @@ func (s *Server) handleScreen(c echo.Context) error {
 	} else {
 		page.Deck = views.Deck{UserListID: ul.ID, Name: ul.Name, State: views.DeckLoading, Locale: views.LocaleFor(opts.Lang)}
 	}
+	page.Now = s.screenTime() // last: the page keeps the difference from the time it got it
 	return s.render(c, views.Screen(page))
 }
+
+// screenTime is the server's time as screens show it: in screens.time_zone.
+func (s *Server) screenTime() time.Time { return s.now().In(s.quiet.loc) }
 
 func (s *Server) handleEmbed(c echo.Context) error {
 	ul, err := s.userlist(c.Param("id"))
@@ -144,6 +148,10 @@ type fragment struct {
 	Announcements        string `json:"announcements"`
 	AnnouncementsVersion string `json:"announcements_version,omitempty"`
 	Quiet                bool   `json:"quiet,omitempty"`
+	// Now is the server's time (milliseconds since the epoch) and Zone its zone, from which
+	// a screen keeps its clock.
+	Now  int64      `json:"now"`
+	Zone views.Zone `json:"zone"`
 }
 
 func (s *Server) handleScreenDeck(c echo.Context) error {
@@ -175,6 +183,8 @@ func (s *Server) serveFragment(c echo.Context, html func(*Edition, string) []byt
 			f.HTML = string(html(ct, opts.Lang))
 		}
 	}
+	now := s.screenTime()
+	f.Now, f.Zone = now.UnixMilli(), views.ZoneAt(now)
 	if h := c.Response().Header(); h.Get("Cache-Control") == "" { // a keyed one is no-store
 		h.Set("Cache-Control", "no-cache")
 	}

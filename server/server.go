@@ -30,7 +30,7 @@ type Options struct {
 	// starts it, and shares the work with the other instances through its engine.
 	News *news.Poller
 	// Hub holds the screens; it is also News's watchers. New makes one when nil.
-	Hub *screens.Hub
+	Hub         *screens.Hub
 	TokenStatus func() spencerclient.TokenStatus // for /admin; nil when unknown
 	// Skipped counts publications skipped for want of a title and a body; nil when unknown.
 	Skipped    func() int64
@@ -42,8 +42,8 @@ type Options struct {
 	HeartbeatInterval time.Duration
 	// AlertCheckInterval is how often alerts are evaluated (15 s; tests shorten it).
 	AlertCheckInterval time.Duration
-	// Now is the clock of the quiet hours and of the announcements' expiry (time.Now when
-	// nil; tests drive it rather than wait for 19:00).
+	// Now is the clock of the quiet hours, of the announcements' expiry and of the time the
+	// screens show (time.Now when nil; tests drive it rather than wait for 19:00).
 	Now func() time.Time
 }
 
@@ -126,7 +126,7 @@ func New(cfg Config, opts Options) *Server {
 		log:       opts.Logger,
 		news:      opts.News,
 		hub:       opts.Hub,
-		editions:  &editions{log: opts.Logger, feedIDs: feed.NewIDs(upstreamIdentity(cfg.Spencer, opts.Demo))},
+		editions:  &editions{log: opts.Logger, feedIDs: feed.NewIDs(upstreamIdentity(cfg.Spencer, opts.Demo)), loc: cfg.Screens.Location()},
 		static:    static.New(),
 		names:     map[string]string{},
 		serveErr:  make(chan error, 1),
