@@ -368,15 +368,26 @@ const auditJS = `
     const titles = [];
     for (const el of document.querySelectorAll('.slide.is-active .fit')) {
       const cs = getComputedStyle(el);
-      const fs = parseFloat(cs.fontSize), lh = parseFloat(cs.lineHeight);
-      const lines = (e) => { const r = document.createRange(); r.selectNodeContents(e); return new Set(Array.from(r.getClientRects()).filter((x) => x.width >= 1).map((x) => Math.round(x.top))).size; };
+      const fs = parseFloat(cs.fontSize);
+      // lines counts e's lines and measures how far apart they are as laid out (one line:
+      // its computed line-height). Chromium up to 88 at least and WebKit set lines a whole
+      // number of pixels apart while they report the fractional computed line-height, with
+      // which lines that fit would count as a pixel too tall each.
+      const lines = (e) => {
+        const r = document.createRange();
+        r.selectNodeContents(e);
+        const tops = Array.from(r.getClientRects()).filter((x) => x.width >= 1).map((x) => x.top);
+        const n = new Set(tops.map(Math.round)).size;
+        return { n, pitch: n > 1 ? (Math.max(...tops) - Math.min(...tops)) / (n - 1) : parseFloat(getComputedStyle(e).lineHeight) };
+      };
+      const l = lines(el), lh = l.pitch;
       const isTitle = el.classList.contains('title');
       if (isTitle) {
         titles.push(+(fs / S * 100).toFixed(2));
         if (fs < 0.05 * S - 0.5) problems.push('title "' + el.textContent.slice(0, 30) + '" shrunk below 5 %: ' + (fs / S * 100).toFixed(2) + ' %');
       }
       // Shown whole, or clamped to the whole lines that fit.
-      if (el.dataset.clamped !== '1' && lines(el) * lh > el.clientHeight + 1) problems.push(el.className + ' "' + el.textContent.slice(0, 30) + '" is cut: ' + lines(el) + ' lines of ' + lh.toFixed(1) + ' px in ' + el.clientHeight + ' px');
+      if (el.dataset.clamped !== '1' && l.n * lh > el.clientHeight + 1) problems.push(el.className + ' "' + el.textContent.slice(0, 30) + '" is cut: ' + l.n + ' lines of ' + lh.toFixed(1) + ' px in ' + el.clientHeight + ' px');
       if (el.dataset.clamped === '1' && parseInt(el.style.webkitLineClamp, 10) * lh > el.clientHeight + 1) problems.push(el.className + ' clamped to more lines than fit');
       // Shrunk only when it would not fit at its own size: measured by counting its
       // lines at that size, not by the script's own rule.
@@ -384,7 +395,8 @@ const auditJS = `
         const saved = [el.style.fontSize, el.style.webkitLineClamp];
         el.style.fontSize = '';
         el.style.webkitLineClamp = '';
-        const fitsAsIs = lines(el) * parseFloat(getComputedStyle(el).lineHeight) <= el.clientHeight + 1;
+        const own = lines(el);
+        const fitsAsIs = own.n * own.pitch <= el.clientHeight + 1;
         [el.style.fontSize, el.style.webkitLineClamp] = saved;
         if (fitsAsIs) problems.push(el.className + ' "' + el.textContent.slice(0, 30) + '" was shrunk although it fits');
         // and only when its column is full (to within a line: the sizes come in steps), as
