@@ -280,7 +280,8 @@ func engineEmbed(t *testing.T, o *openedEmbed) {
 }
 
 // engineScreen opens a lobby screen at 720p with slides of 3 s and checks its headline,
-// its rotation, a change from upstream without a reload, and that no script failed.
+// its rotation, its WebSocket, a change from upstream without a reload, and that no script
+// failed.
 func engineScreen(t *testing.T, b on, e *env) {
 	b.open(e.base+"/screens/"+lobby+"?interval=3", 1280, 720)
 	b.shot("screen-1280x720")
@@ -308,6 +309,14 @@ func engineScreen(t *testing.T, b on, e *env) {
 	if !b.wait(12*time.Second, `(() => { const s = `+shownSlidesJS+`; return s.length === 1 && s[0] !== 0 })()`) {
 		b.do(shownSlidesJS, &shown)
 		t.Errorf("the screen does not rotate at ?interval=3: after 12 s the slides that show are %v", shown)
+	}
+
+	// It holds its WebSocket (the page's policy must allow it by name on Chromium 64), so
+	// that news reaches it at once rather than at the next poll.
+	if !b.wait(10*time.Second, `window.__signage.connected() && window.__signage.transport() === 'ws'`) {
+		var transport string
+		b.do(`window.__signage.transport()`, &transport)
+		t.Errorf("the screen's WebSocket did not connect within 10 s (transport %q)", transport)
 	}
 
 	// A change upstream arrives in the same page.
