@@ -280,9 +280,17 @@ func engineEmbed(t *testing.T, o *openedEmbed) {
 }
 
 // engineScreen opens a lobby screen at 720p with slides of 3 s and checks its headline,
-// its rotation, a change from upstream without a reload, and that no script failed.
+// its rotation, its WebSocket, a change from upstream without a reload, and that no script
+// failed.
 func engineScreen(t *testing.T, b on, e *env) {
-	b.open(e.base+"/screens/"+lobby+"?interval=3", 1280, 720)
+	b.open(e.base+"/screens/"+lobby+"?interval=6", 1280, 720)
+	// What shows at first is read before anything slower (the screenshot): at ?interval=6
+	// a slow engine on a loaded machine may otherwise be into the first move already.
+	var shown []int
+	b.do(shownSlidesJS, &shown)
+	if len(shown) != 1 || shown[0] != 0 {
+		t.Errorf("the slides that show at first: %v, want only the first", shown)
+	}
 	b.shot("screen-1280x720")
 	var h *headline
 	b.do(headlineJS, &h)
@@ -299,15 +307,18 @@ func engineScreen(t *testing.T, b on, e *env) {
 		t.Logf("headline at %.2f %% of the shorter side, %.0f %% of the width, %d lines", h.FontPct, h.WidthPct, h.Lines)
 	}
 
-	// It rotates: after 3 s the slide that shows is another one.
-	var shown []int
-	b.do(shownSlidesJS, &shown)
-	if len(shown) != 1 || shown[0] != 0 {
-		t.Errorf("the slides that show at first: %v, want only the first", shown)
-	}
-	if !b.wait(12*time.Second, `(() => { const s = `+shownSlidesJS+`; return s.length === 1 && s[0] !== 0 })()`) {
+	// It rotates: after 6 s the slide that shows is another one.
+	if !b.wait(15*time.Second, `(() => { const s = `+shownSlidesJS+`; return s.length === 1 && s[0] !== 0 })()`) {
 		b.do(shownSlidesJS, &shown)
-		t.Errorf("the screen does not rotate at ?interval=3: after 12 s the slides that show are %v", shown)
+		t.Errorf("the screen does not rotate at ?interval=6: after 15 s the slides that show are %v", shown)
+	}
+
+	// It holds its WebSocket (the page's policy must allow it by name on Chromium 64), so
+	// that news reaches it at once rather than at the next poll.
+	if !b.wait(10*time.Second, `window.__signage.connected() && window.__signage.transport() === 'ws'`) {
+		var transport string
+		b.do(`window.__signage.transport()`, &transport)
+		t.Errorf("the screen's WebSocket did not connect within 10 s (transport %q)", transport)
 	}
 
 	// A change upstream arrives in the same page.
@@ -325,7 +336,7 @@ func engineScreen(t *testing.T, b on, e *env) {
 }
 
 // engineLegibility audits every slide of the layout userlist on a w×h panel, dark, and
-// with transitions every frame of the moves between them. Without the page's script (an
+// with transitions every state of the moves between them. Without the page's script (an
 // engine that cannot run it), only the first slide as the server rendered it can be
 // audited.
 func engineLegibility(t *testing.T, b on, e *env, w, h int, transitions bool) {
@@ -371,11 +382,8 @@ func engineLegibility(t *testing.T, b on, e *env, w, h int, transitions bool) {
 		if transitions {
 			var tr transitionReport
 			b.do(fmt.Sprintf(`window.__transition(%d)`, i), &tr)
-			for _, p := range tr.Problems {
+			for _, p := range append(tr.Problems, tr.faults(i)...) {
 				t.Errorf("%s transition to slide %d: %s", panel, i, p)
-			}
-			if tr.Index != i || tr.Frames < 3 {
-				t.Errorf("%s transition to slide %d: at slide %d after %d frames", panel, i, tr.Index, tr.Frames)
 			}
 		} else {
 			b.do(fmt.Sprintf(`window.__signage.show(%d)`, i), nil)

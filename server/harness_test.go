@@ -137,9 +137,9 @@ func (e *env) get(path string, header ...string) (*http.Response, string) {
 	return e.request(http.MethodGet, path, "", header...)
 }
 
-// request sends any request (header as name, value pairs) and returns the response with
-// its body read. It asks for the identity encoding unless the test says otherwise: the
-// transport would otherwise ask for gzip and decompress behind our back.
+// request sends any request (header as name, value pairs, Host among them) and returns
+// the response with its body read. It asks for the identity encoding unless the test says
+// otherwise: the transport would otherwise ask for gzip and decompress behind our back.
 func (e *env) request(method, path, body string, header ...string) (*http.Response, string) {
 	e.t.Helper()
 	var rd io.Reader
@@ -155,6 +155,10 @@ func (e *env) request(method, path, body string, header ...string) (*http.Respon
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" { // the Host header is the request's, not in its Header
+			req.Host = header[i+1]
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := http.DefaultTransport.RoundTrip(req)

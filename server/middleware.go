@@ -10,10 +10,10 @@ import (
 )
 
 // securityHeaders returns what sets the headers every answer carries: a strict
-// Content-Security-Policy (scripts and styles only from our origin, nothing inline), and
-// framing allowed only for /embed/ and only by the origins in server.embed_origins. The
-// values are built here, once, and shared (headers are only read after this): a request
-// allocates nothing for them.
+// Content-Security-Policy (scripts and styles only from our origin, nothing inline, and
+// connections only to it: see pagePolicies), and framing allowed only for /embed/ and only
+// by the origins in server.embed_origins. The values are built once and shared (headers
+// are only read after this): a request allocates nothing for them.
 func (s *Server) securityHeaders() func(echo.Context) {
 	ancestors := "'self'"
 	if len(s.cfg.Server.EmbedOrigins) > 0 {
@@ -21,10 +21,7 @@ func (s *Server) securityHeaders() func(echo.Context) {
 	}
 	const base = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; " +
 		"worker-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; "
-	// A screen's WebSocket is its own origin's, but engines before CSP Level 3 (Chromium
-	// 64 among them) do not count ws: and wss: as 'self', and would refuse it; the host
-	// cannot be named in a policy built once, and only our own scripts run on the page.
-	pageCSP := []string{base + "connect-src 'self' ws: wss:; frame-ancestors 'none'"}
+	pages := newPagePolicies(base, "frame-ancestors 'none'", s.publicHost)
 	embedCSP := []string{base + "connect-src 'self'; frame-ancestors " + ancestors}
 	nosniff, referrer, deny := []string{"nosniff"}, []string{"strict-origin-when-cross-origin"}, []string{"DENY"}
 	return func(c echo.Context) {
@@ -34,7 +31,7 @@ func (s *Server) securityHeaders() func(echo.Context) {
 		if strings.HasPrefix(c.Request().URL.Path, "/embed/") {
 			h["Content-Security-Policy"] = embedCSP
 		} else {
-			h["Content-Security-Policy"] = pageCSP
+			h["Content-Security-Policy"] = pages.forHost(c.Request().Host)
 			h["X-Frame-Options"] = deny
 		}
 	}

@@ -253,3 +253,46 @@ func TestScreenThatNeverReads(t *testing.T) {
 		})
 	}
 }
+
+// connectSrc is the connect-src directive of a Content-Security-Policy, "" without one.
+func connectSrc(csp string) string {
+	for d := range strings.SplitSeq(csp, ";") {
+		if d = strings.TrimSpace(d); strings.HasPrefix(d, "connect-src ") {
+			return d
+		}
+	}
+	return ""
+}
+
+// TestPagePolicyConnectsOnlyToItsOwnHost: a screen's WebSocket must be allowed by name on
+// engines before CSP Level 3 (Chromium 64 refuses it under 'self' alone), but the page
+// may connect to its own host only, by the name the browser used, or public_url's; a Host
+// header that is no host names nothing, and cannot add a directive.
+func TestPagePolicyConnectsOnlyToItsOwnHost(t *testing.T) {
+	e := newEnv(t, time.Minute, func(c *server.Config) { c.Server.PublicURL = "https://signage.example.com/news" })
+	own := strings.TrimPrefix(e.base, "http://")
+	for _, tc := range []struct{ path, host, want string }{
+		{"/screens/" + lobby, "", "connect-src 'self' ws://" + own + " wss://" + own + " ws://signage.example.com wss://signage.example.com"},
+		{"/screens/" + lobby, "Kiosk-Net.example.org:8080", "connect-src 'self' ws://kiosk-net.example.org:8080 wss://kiosk-net.example.org:8080 ws://signage.example.com wss://signage.example.com"},
+		{"/screens/" + lobby, "signage.example.com", "connect-src 'self' ws://signage.example.com wss://signage.example.com"},
+		{"/", "10.0.0.7:8080", "connect-src 'self' ws://10.0.0.7:8080 wss://10.0.0.7:8080 ws://signage.example.com wss://signage.example.com"},
+		{"/screens/" + lobby, "[::1]:8080", "connect-src 'self' ws://signage.example.com wss://signage.example.com"},
+		{"/screens/" + lobby, "evil.example;script-src", "connect-src 'self' ws://signage.example.com wss://signage.example.com"},
+		{"/embed/" + lobby, "", "connect-src 'self'"},
+	} {
+		var header []string
+		if tc.host != "" {
+			header = []string{"Host", tc.host}
+		}
+		for range 2 { // the second answer comes from the policies kept
+			resp, _ := e.get(tc.path, header...)
+			csp := resp.Header.Get("Content-Security-Policy")
+			if got := connectSrc(csp); got != tc.want {
+				t.Errorf("%s with Host %q: %q, want %q", tc.path, tc.host, got, tc.want)
+			}
+			if n := strings.Count(csp, "script-src"); n != 1 {
+				t.Errorf("%s with Host %q: %d script-src directives in %q", tc.path, tc.host, n, csp)
+			}
+		}
+	}
+}

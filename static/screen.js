@@ -173,13 +173,25 @@
   // ellipsis, so that no line is ever cut in half. "Fits" counts whole lines: comparing
   // scrollHeight with the box would count the glyphs that stick out of a tight line box
   // (some 4 % of the font size) as overflow and shrink titles that fit. ----
-  function lineCount(el) {
+  // lines is how many lines el has and how far apart they are, as laid out. The distance
+  // is measured, not the computed line-height: Chromium up to 88 at least and WebKit set
+  // lines a whole number of pixels apart (151 px for a computed 151.63), and at the
+  // computed value two lines that fit would count as a pixel too tall.
+  function lines(el) {
     const range = document.createRange();
     range.selectNodeContents(el);
     const rects = range.getClientRects();
     const tops = new Set();
-    for (let i = 0; i < rects.length; i++) if (rects[i].width >= 1) tops.add(Math.round(rects[i].top));
-    return tops.size;
+    let first = Infinity, last = -Infinity;
+    for (let i = 0; i < rects.length; i++) {
+      if (rects[i].width < 1) continue;
+      tops.add(Math.round(rects[i].top));
+      first = Math.min(first, rects[i].top);
+      last = Math.max(last, rects[i].top);
+    }
+    const n = tops.size;
+    const pitch = n > 1 ? (last - first) / (n - 1) : parseFloat(getComputedStyle(el).lineHeight);
+    return { n: n, pitch: pitch || parseFloat(getComputedStyle(el).fontSize) * 1.2 };
   }
 
   function fit(root) {
@@ -190,15 +202,17 @@
       delete el.dataset.clamped;
       let size = parseFloat(getComputedStyle(el).fontSize) || 16;
       const min = Math.min(size, (parseFloat(el.dataset.fitMin) || 2.6) * shorter / 100);
-      const lineHeight = () => parseFloat(getComputedStyle(el).lineHeight) || size * 1.2;
-      const overflows = () => lineCount(el) * lineHeight() > el.clientHeight + 1;
+      const overflows = () => {
+        const l = lines(el);
+        return l.n * l.pitch > el.clientHeight + 1;
+      };
       let guard = 0;
       while (overflows() && size > min && guard++ < 40) {
         size = Math.max(min, size * 0.95);
         el.style.fontSize = size + "px";
       }
       if (overflows()) {
-        el.style.webkitLineClamp = String(Math.max(1, Math.floor((el.clientHeight + 1) / lineHeight())));
+        el.style.webkitLineClamp = String(Math.max(1, Math.floor((el.clientHeight + 1) / lines(el).pitch)));
         el.dataset.clamped = "1";
       }
     }
