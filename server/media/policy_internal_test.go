@@ -1,6 +1,7 @@
 package media
 
 import (
+	"net/http"
 	"net/netip"
 	"testing"
 )
@@ -48,4 +49,33 @@ func TestAllowedHosts(t *testing.T) {
 			t.Errorf("SplitHost(%q) accepted", bad)
 		}
 	}
+}
+
+// TestPrivate: images behind the API's token and signed ones are no use outside; an
+// ordinary CDN URL, query and all, is.
+func TestPrivate(t *testing.T) {
+	l, err := Open(Config{APIURL: "https://acme-api.spencer.co/api", Authorize: noAuth{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for u, want := range map[string]bool{
+		"https://acme-api.spencer.co/attachments/1.jpg":                                      true,
+		"https://cdn.example.com/a.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc": true,
+		"https://d111.cloudfront.net/a.jpg?Expires=1700000000&Signature=abc&Key-Pair-Id=K":   true,
+		"https://storage.googleapis.com/b/a.jpg?X-Goog-Signature=abc":                        true,
+		"https://acct.blob.core.windows.net/c/a.jpg?sv=2022-11-02&se=2026-12-01&sig=abc":     true,
+		"https://cdn.example.com/a.jpg":                                                      false,
+		"https://cdn.example.com/a.jpg?w=1200&format=webp":                                   false,
+		"https://acme-api.spencer.co:8443/attachments/1.jpg":                                 false,
+	} {
+		if got := l.Private(u); got != want {
+			t.Errorf("Private(%s) = %v, want %v", u, got, want)
+		}
+	}
+}
+
+type noAuth struct{}
+
+func (noAuth) Authorized(req *http.Request, send func(*http.Request) (*http.Response, error)) (*http.Response, error) {
+	return send(req)
 }

@@ -5,7 +5,7 @@ package mediatest
 
 import (
 	"bytes"
-	"compress/zlib"
+	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
 	"image"
@@ -207,7 +207,14 @@ func WithOrientation(b []byte, o uint16) []byte {
 
 // PNGBomb is a valid grey PNG of w × h black pixels: a few hundred kilobytes that decode
 // into w × h bytes (400 MB for 20000 × 20000).
+//
+// Its pixels are compressed in chunks of at least 256 KiB, each ended by a flush (on a
+// byte boundary, not final): a chunk of zeros compressed after zeros only refers back to
+// zeros, so it decodes right after any 32 KiB of them, and is compressed once and
+// repeated (compressing 400 MB would take seconds, more under the race detector). The
+// Adler-32 of zeros is known: a stays 1, b counts the bytes.
 func PNGBomb(w, h int) []byte {
+	rowsPerChunk := max(1, (256<<10)/(w+1)+1)
 	var out bytes.Buffer
 	out.WriteString("\x89PNG\r\n\x1a\n")
 	chunk := func(kind string, data []byte) {
@@ -224,13 +231,39 @@ func PNGBomb(w, h int) []byte {
 	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
 	ihdr[8], ihdr[9] = 8, 0 // 8-bit grey
 	chunk("IHDR", ihdr)
-	var idat bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&idat, zlib.BestSpeed)
-	rows := make([]byte, 64*(w+1)) // filter type 0 and w black pixels, 64 rows at a time
-	for y := 0; y < h; y += 64 {
-		zw.Write(rows[:min(64, h-y)*(w+1)]) //nolint:errcheck
+
+	rows := make([]byte, rowsPerChunk*(w+1)) // filter type 0 and w black pixels per row
+	var z bytes.Buffer
+	fw, _ := flate.NewWriter(&z, flate.BestSpeed)
+	compress := func(n int) []byte {
+		start := z.Len()
+		fw.Write(rows[:n]) //nolint:errcheck
+		fw.Flush()         //nolint:errcheck
+		return bytes.Clone(z.Bytes()[start:])
 	}
-	zw.Close() //nolint:errcheck
+	full, rest := h/rowsPerChunk, h%rowsPerChunk
+	idat := bytes.NewBuffer([]byte{0x78, 0x01}) // zlib: deflate, 32 KiB window, no dictionary
+	first := compress(len(rows))
+	steady := compress(len(rows))
+	if full > 0 {
+		idat.Write(first)
+		for range full - 1 {
+			idat.Write(steady)
+		}
+	}
+	var tail bytes.Buffer
+	tw, _ := flate.NewWriter(&tail, flate.BestSpeed)
+	if full > 0 {
+		// The last rows and the final block, after history of zeros as the real stream has.
+		tw.Write(rows) //nolint:errcheck
+		tw.Flush()     //nolint:errcheck
+		tail.Reset()
+	}
+	tw.Write(rows[:rest*(w+1)]) //nolint:errcheck
+	tw.Close()                  //nolint:errcheck
+	idat.Write(tail.Bytes())
+	n := uint32((int64(h) * int64(w+1)) % 65521)
+	binary.Write(idat, binary.BigEndian, n<<16|1) //nolint:errcheck
 	chunk("IDAT", idat.Bytes())
 	chunk("IEND", nil)
 	return out.Bytes()
