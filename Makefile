@@ -3,15 +3,20 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 PKGS    := ./...
+CONFIG  ?= config.toml
+BIN     ?= bin/signage
 
-.PHONY: run build generate check-generated lint test bench fuzz screenshots clean
+.PHONY: run build generate check-generated lint test test-deps bench fuzz screenshots browsers clean
 
-run:
-	$(GO) run ./cmd/signage -config config.toml
+# run: the product on config.toml (demo mode) until Ctrl-C. It builds, then the shell execs
+# the server, so that Ctrl-C and a SIGTERM to make reach the server itself (make passes
+# SIGTERM on to its child); `go run` would die of a SIGTERM and leave the server running.
+run: build
+	exec $(BIN) -config $(CONFIG)
 
 # build: the static binary, exactly as the Dockerfile builds it.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/signage ./cmd/signage
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/signage
 
 generate:
 	$(GO) tool templ generate -path views
@@ -34,8 +39,14 @@ lint:
 	$(GO) vet $(PKGS)
 	$(GO) tool staticcheck $(PKGS)
 
-test: check-generated lint
-	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+# test-deps: the Debian packages the tests need (.ci/test-packages): installed when root,
+# else named in one line with the command that installs them.
+test-deps:
+	@.ci/test-deps
+
+# test: the skips asked for by name (SIGNAGE_SKIP_BROWSER=1, …) are said first and last.
+test: test-deps check-generated lint
+	$(GO) test -race -count=1 -timeout 30m $(PKGS); status=$$?; .ci/test-deps skipped; exit $$status
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./spencerclient/ ./server/
@@ -44,6 +55,12 @@ bench:
 # screenshots: refresh testdata/screenshots (the README shows some) from the browser tests.
 screenshots:
 	SIGNAGE_UPDATE_SCREENSHOTS=1 $(GO) test -count=1 -run 'TestBrowserScreenshots|TestBrowserAdminReloadsScreens' ./server/
+
+# browsers: fetch the old Chromium builds the engine tests run on (into
+# ~/.cache/spencer-signage, or $SIGNAGE_BROWSER_CACHE) and check that every engine starts,
+# answers and reports script errors.
+browsers:
+	$(GO) test -count=1 -run '^TestEngines$$' ./server/browsertest/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./spencerclient/

@@ -30,38 +30,65 @@ const adminCookie = "signage_admin"
 // machine, talking to it directly by a loopback name. A request that came through a proxy
 // is never local, even when the proxy is on this machine and its TCP peer is loopback;
 // and a loopback peer that asks for another Host is a page of some other site whose name
-// now resolves to us (DNS rebinding), so it is refused too.
+// now resolves to us (DNS rebinding), so it is refused too. With server.trusted_proxies
+// set and no token nobody passes: a proxy on this machine that adds no header (nginx's
+// bare proxy_pass sends Host: 127.0.0.1) cannot be told from this machine's own curl.
 func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	token := s.cfg.Server.AdminToken
 	cookie := s.adminCookieValue()
+	behindProxy := len(s.cfg.Server.TrustedProxies) > 0
 	return func(c echo.Context) error {
 		r := c.Request()
+		if token == "" && behindProxy {
+			return errorf(http.StatusForbidden, "This server is behind a proxy (server.trusted_proxies is set), so the status page needs server.admin_token (or SIGNAGE_ADMIN_TOKEN): a request through a proxy on this machine cannot be told from this machine's own.")
+		}
 		if token == "" {
 			if !s.localAdmin(r) {
 				return errorf(http.StatusForbidden, "The status page answers only this machine: set server.admin_token to open it to others.")
 			}
 			return next(c)
 		}
-		if t := r.URL.Query().Get("token"); t != "" && equal(t, token) && r.Method == http.MethodGet {
-			// Log in once: keep proof of the token in a cookie and drop it from the address.
-			c.SetCookie(&http.Cookie{Name: adminCookie, Value: cookie, Path: "/", HttpOnly: true,
-				SameSite: http.SameSiteStrictMode, Secure: s.scheme(c) == "https"})
-			u := *r.URL
-			q := u.Query()
-			q.Del("token")
-			u.RawQuery = q.Encode()
-			return c.Redirect(http.StatusSeeOther, u.RequestURI())
+		// A token comes as ?token= to log in (a GET), or as a bearer token.
+		tok, login := r.URL.Query().Get("token"), r.Method == http.MethodGet
+		if tok == "" || !login {
+			tok, _ = bearer(r.Header.Get("Authorization"))
+			login = false
 		}
-		ok := false
-		if tok, isBearer := bearer(r.Header.Get("Authorization")); isBearer {
-			ok = equal(tok, token)
-		} else if ck, err := r.Cookie(adminCookie); err == nil {
-			ok = equal(ck.Value, cookie)
+		ck, err := r.Cookie(adminCookie)
+		cookieOK := err == nil && equal(ck.Value, cookie)
+		addr := c.RealIP()
+		if tok != "" && !cookieOK {
+			// A client that tried too many wrong tokens waits, the right one included:
+			// otherwise trying on would still find it, only with 429s in between.
+			if wait := s.guesses.wait(addr); wait > 0 {
+				return &httpError{status: http.StatusTooManyRequests, retryAfter: int(wait.Round(time.Second).Seconds()) + 1,
+					message: "Too many wrong admin tokens from this address: wait a minute and try again."}
+			}
 		}
-		if !ok {
-			return errorf(http.StatusUnauthorized, "The status page needs the admin token: open /admin?token=… once, or send Authorization: Bearer ….")
+		switch {
+		case tok != "" && equal(tok, token):
+			s.guesses.forget(addr)
+			if login {
+				// Log in once: keep proof of the token in a cookie and drop it from the address.
+				c.SetCookie(&http.Cookie{Name: adminCookie, Value: cookie, Path: "/", HttpOnly: true,
+					SameSite: http.SameSiteStrictMode, Secure: s.scheme(c) == "https"})
+				u := *r.URL
+				q := u.Query()
+				q.Del("token")
+				u.RawQuery = q.Encode()
+				return c.Redirect(http.StatusSeeOther, u.RequestURI())
+			}
+			return next(c)
+		case cookieOK:
+			return next(c)
+		case tok != "":
+			// Only tokens are counted: a cookie holds an HMAC nobody can guess, and an
+			// old one in the operator's browser must not lock the operator out.
+			if s.guesses.fail(addr) {
+				s.log.Warn("admin token: too many wrong tries, this client waits a minute", slog.String("remote", addr))
+			}
 		}
-		return next(c)
+		return unauthorized(adminRealm, "The status page needs the admin token: open /admin?token=… once, or send Authorization: Bearer ….")
 	}
 }
 
@@ -109,6 +136,10 @@ type adminStatus struct {
 	Token        *adminTokenDTO     `json:"token,omitempty"`
 	Userlists    []adminUserlistDTO `json:"userlists"`
 	Screens      []adminScreenDTO   `json:"screens"`
+	// DataDirError is why data_dir cannot be written, while it cannot (what should survive a
+	// restart is not kept); DataDirFailingSince since when.
+	DataDirError        string     `json:"data_dir_error,omitempty"`
+	DataDirFailingSince *time.Time `json:"data_dir_failing_since,omitempty"`
 	// Cluster and Instances describe the cluster this instance is part of; absent unless
 	// cluster.redis_url is set (a single instance is a cluster of one, with nothing to say).
 	Cluster   *adminClusterDTO   `json:"cluster,omitempty"`
@@ -258,6 +289,9 @@ func (s *Server) status() adminStatus {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	st := adminStatus{Now: now, Version: s.opts.Version, Upstream: "answering"}
+	if since, err := s.news.DataDirProblem(); err != nil {
+		st.DataDirError, st.DataDirFailingSince = err.Error(), &since
+	}
 	presences := s.presences()
 	if s.opts.TokenStatus != nil && s.news.Leading() {
 		ts := s.opts.TokenStatus()
@@ -399,6 +433,7 @@ func (s *Server) handleAdmin(c echo.Context) error {
 	page := views.AdminPage{
 		Assets: s.assets, CSRF: s.csrf.current(), Version: st.Version, Now: st.Now, BaseURL: s.baseURL(c),
 		Upstream: st.Upstream, Problem: st.Problem, KeyHint: len(s.cfg.Server.AccessKeys) > 0,
+		DataDirProblem: st.DataDirError,
 	}
 	for _, a := range s.announcements.list() {
 		page.Announcements = append(page.Announcements, views.AdminAnnouncement{ID: a.ID, Title: a.Title, Text: a.Text,

@@ -3,10 +3,12 @@ package server_test
 import (
 	"encoding/json"
 	"html"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +56,11 @@ func (st statusJSON) screen(sid string) *screenJSON {
 
 func (e *env) status() statusJSON {
 	e.t.Helper()
-	resp, body := e.get("/admin/status.json")
+	var auth []string
+	if tok := e.cfg.Server.AdminToken; tok != "" {
+		auth = []string{"Authorization", "Bearer " + tok}
+	}
+	resp, body := e.get("/admin/status.json", auth...)
 	if resp.StatusCode != http.StatusOK {
 		e.t.Fatalf("status.json: %d %s", resp.StatusCode, body)
 	}
@@ -263,6 +269,71 @@ func TestAdminAccess(t *testing.T) {
 	}
 	if strings.Contains(e2.logs.String(), token) {
 		t.Errorf("the admin token appears in the logs")
+	}
+}
+
+// TestAdminTokenGuessesThrottled: a client that tries every two-letter token (676 tries)
+// gets ten answers, then 429 with Retry-After for the rest of the minute, the right token
+// included, while the right token from another client still opens /admin at once. A
+// minute later the first client may try again. Another machine's stale cookie costs none
+// of its tries.
+func TestAdminTokenGuessesThrottled(t *testing.T) {
+	const token = "admin-token-for-tests-123"
+	clk := &clock{now: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
+	e := newEnv(t, time.Minute, func(c *server.Config) { c.Server.AdminToken = token })
+	e.stop()
+	e.opts.Now = clk.Now
+	e.start()
+	try := func(client *http.Client, tok string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", e.base+"/admin/status.json", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body) //nolint:errcheck
+		resp.Body.Close()
+		return resp
+	}
+	attacker, operator := fromAddr("127.0.0.2"), fromAddr("127.0.0.3")
+	// A browser with an old cookie, refreshing the page: refused, but not counted.
+	for range 20 {
+		req, _ := http.NewRequest("GET", e.base+"/admin/status.json", nil)
+		req.Header.Set("Cookie", "signage_admin=0123456789abcdef")
+		if resp, err := attacker.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("a stale cookie: %v %v", resp, err)
+		}
+	}
+	answered := map[int]int{}
+	retryAfter := ""
+	for a := 'a'; a <= 'z'; a++ {
+		for b := 'a'; b <= 'z'; b++ {
+			resp := try(attacker, string([]rune{a, b}))
+			answered[resp.StatusCode]++
+			if resp.StatusCode == http.StatusTooManyRequests {
+				retryAfter = resp.Header.Get("Retry-After")
+			}
+		}
+	}
+	if answered[http.StatusUnauthorized] != 10 || answered[http.StatusTooManyRequests] != 666 {
+		t.Errorf("676 guesses answered %v, want 10 × 401 and 666 × 429", answered)
+	}
+	if n, err := strconv.Atoi(retryAfter); err != nil || n < 1 || n > 61 {
+		t.Errorf("Retry-After %q, want the seconds left of the minute", retryAfter)
+	}
+	if resp := try(attacker, token); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the right token from the throttled client: %d, want 429 (else trying on would find it)", resp.StatusCode)
+	}
+	if resp := try(operator, token); resp.StatusCode != http.StatusOK {
+		t.Errorf("the right token from another client: %d, want 200", resp.StatusCode)
+	}
+	if !strings.Contains(e.logs.String(), "too many wrong tries") {
+		t.Errorf("the throttle is not logged")
+	}
+	clk.set(clk.Now().Add(time.Minute))
+	if resp := try(attacker, token); resp.StatusCode != http.StatusOK {
+		t.Errorf("the right token a minute later: %d, want 200", resp.StatusCode)
 	}
 }
 

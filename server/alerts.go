@@ -1,15 +1,8 @@
 package server
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,22 +25,20 @@ type Alert struct {
 }
 
 // alerter watches screens and upstream and posts an alert per transition, never a storm:
-// each problem is announced once when it passes its threshold and once when it ends.
-// Posts are retried with backoff, in order, by one sender.
+// each problem is announced once when it passes its threshold and once when it ends. The
+// webhook delivers them.
 type alerter struct {
 	status       func() adminStatus
 	names        map[string]string // configured userlists: id -> name
 	log          *slog.Logger
-	url          string
+	hook         *webhook
 	offlineAfter time.Duration
 	failingAfter time.Duration
 	every        time.Duration
-	client       *http.Client
 
 	mu      sync.Mutex
 	screens map[string]*screenSeen // by the screen's stable id
 	failing bool                   // an upstream outage was announced
-	queue   chan Alert
 	stop    chan struct{}
 	done    sync.WaitGroup
 
@@ -78,27 +69,26 @@ func newAlerter(cfg AlertsConfig, status func() adminStatus, names map[string]st
 		status:       status,
 		names:        names,
 		log:          log,
-		url:          cfg.WebhookURL,
+		hook:         newWebhook(cfg.WebhookURL, log),
 		offlineAfter: cfg.ScreenOfflineAfter.Duration,
 		failingAfter: cfg.UpstreamFailingAfter.Duration,
 		every:        every,
-		client:       &http.Client{Timeout: 10 * time.Second},
 		screens:      map[string]*screenSeen{},
-		queue:        make(chan Alert, 256),
 		stop:         make(chan struct{}),
 		maxTracked:   maxTrackedScreens,
 	}
 }
 
 func (a *alerter) start() {
-	a.done.Add(2)
+	a.done.Add(1)
 	go a.watch()
-	go a.send()
+	a.hook.start()
 }
 
 func (a *alerter) close() {
 	close(a.stop)
 	a.done.Wait()
+	a.hook.close()
 }
 
 func (a *alerter) watch() {
@@ -243,70 +233,4 @@ func slackEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
-func (a *alerter) enqueue(al Alert) {
-	select {
-	case a.queue <- al:
-	default:
-		a.log.Warn("alert dropped: the webhook is far behind", slog.String("event", al.Event))
-	}
-}
-
-// send posts the alerts one by one, retrying each with backoff until it is taken.
-func (a *alerter) send() {
-	defer a.done.Done()
-	for {
-		select {
-		case <-a.stop:
-			return
-		case al := <-a.queue:
-			for attempt := 0; ; attempt++ {
-				if err := a.post(al); err == nil {
-					a.log.Info("alert sent", slog.String("event", al.Event))
-					break
-				} else {
-					a.log.Warn("alert not delivered, will retry", slog.String("event", al.Event), slog.Any("error", err))
-				}
-				wait := min(time.Second<<min(attempt, 8), 5*time.Minute)
-				if !sleepOrStop(a.stop, wait/2+rand.N(wait/2)) { // with jitter
-					return
-				}
-			}
-		}
-	}
-}
-
-func (a *alerter) post(al Alert) error {
-	b, _ := json.Marshal(al)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := a.client.Do(req)
-	if err != nil {
-		// A webhook URL often carries its secret (Slack, Teams): log the cause, not the URL.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			return fmt.Errorf("%s webhook: %w", ue.Op, ue.Err)
-		}
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("webhook answered %d", resp.StatusCode)
-	}
-	return nil
-}
-
-func sleepOrStop(stop <-chan struct{}, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-stop:
-		return false
-	case <-t.C:
-		return true
-	}
-}
+func (a *alerter) enqueue(al Alert) { a.hook.send(al) }

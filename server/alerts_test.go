@@ -7,12 +7,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/spencer-signage/signage/server"
 	"github.com/spencer-signage/signage/spencerclient/spencertest"
@@ -280,4 +283,207 @@ func TestNoOfflineAlertsInQuietHours(t *testing.T) {
 	}
 	clk.set(time.Date(2026, 12, 2, 7, 30, 0, 0, time.UTC))
 	waitFor(t, 10*time.Second, "screen_offline after the quiet hours", func() bool { return strings.Join(hook.events(), ",") == "screen_offline" })
+}
+
+// receiver is a webhook that answers each alert as its text asks: "refuse" gets 400,
+// "busy" 429 with Retry-After: 2 the first time, "hang" is held until the test lets go;
+// every other alert is taken, unless the receiver is down (503).
+type receiver struct {
+	mu       sync.Mutex
+	down     bool
+	attempts map[string][]time.Time // by the announcement's text
+	taken    []string
+	holding  chan struct{} // a "hang" request arrived
+	release  chan struct{}
+	gone     chan struct{} // the "hang" request was cancelled by its sender
+}
+
+func newReceiver() *receiver {
+	return &receiver{attempts: map[string][]time.Time{}, holding: make(chan struct{}, 1), release: make(chan struct{}), gone: make(chan struct{}, 1)}
+}
+
+// announced is the text of the announcement an alert is about ("" for other alerts).
+func announced(a server.Alert) string {
+	_, after, _ := strings.Cut(a.Text, "): ")
+	return after
+}
+
+func (rv *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var a server.Alert
+	if err := json.NewDecoder(r.Body).Decode(&a); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	text := announced(a)
+	rv.mu.Lock()
+	rv.attempts[text] = append(rv.attempts[text], time.Now())
+	n, down := len(rv.attempts[text]), rv.down
+	rv.mu.Unlock()
+	switch {
+	case strings.Contains(text, "refuse"):
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	case strings.Contains(text, "busy") && n == 1:
+		w.Header().Set("Retry-After", "2")
+		w.WriteHeader(http.StatusTooManyRequests)
+		return
+	case strings.Contains(text, "hang"):
+		rv.holding <- struct{}{}
+		select {
+		case <-rv.release:
+		case <-r.Context().Done():
+			rv.gone <- struct{}{}
+		}
+		return
+	case down:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	rv.mu.Lock()
+	rv.taken = append(rv.taken, a.Event+" "+text)
+	rv.mu.Unlock()
+}
+
+func (rv *receiver) tries(text string) []time.Time {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	return append([]time.Time(nil), rv.attempts[text]...)
+}
+
+func (rv *receiver) took() []string {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	return append([]string(nil), rv.taken...)
+}
+
+// announce posts an info announcement, whose alert carries text.
+func (e *env) announce(text string) string {
+	e.t.Helper()
+	resp, body := e.post(`{"text":"` + text + `","severity":"info","expires_at":"` + inAnHour() + `"}`)
+	if resp.StatusCode != http.StatusCreated {
+		e.t.Fatalf("POST %q: %d %s", text, resp.StatusCode, body)
+	}
+	var a server.Announcement
+	json.Unmarshal([]byte(body), &a) //nolint:errcheck
+	return a.ID
+}
+
+// alertsDropped sums signage_alerts_dropped_total over its reasons.
+func (e *env) alertsDropped() (total float64, byReason map[string]float64) {
+	e.t.Helper()
+	_, body := e.get("/metrics")
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	byReason = map[string]float64{}
+	for _, m := range families["signage_alerts_dropped_total"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "reason" {
+				byReason[l.GetValue()] = m.GetCounter().GetValue()
+				total += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return total, byReason
+}
+
+// TestAlertRefusedDoesNotBlockTheNext: an alert the webhook answers 400 is dropped after
+// that one try (logged and counted), and the next alert is delivered at once; it used to
+// be retried for ever while every later alert waited behind it. A 429 is retried, after
+// the Retry-After the receiver asked for, and the alerts after it do not wait for that.
+func TestAlertRefusedDoesNotBlockTheNext(t *testing.T) {
+	rv := newReceiver()
+	hs := httptest.NewServer(rv)
+	defer hs.Close()
+	e := newEnv(t, time.Minute, func(c *server.Config) { c.Alerts.WebhookURL = hs.URL })
+
+	e.announce("Please refuse this one.")
+	e.announce("The next one.")
+	waitFor(t, 5*time.Second, "the next alert", func() bool { return slices.Contains(rv.took(), "announcement_posted The next one.") })
+	waitFor(t, 5*time.Second, "the refused alert dropped", func() bool { _, r := e.alertsDropped(); return r["refused"] == 1 })
+	if n := len(rv.tries("Please refuse this one.")); n != 1 {
+		t.Errorf("the refused alert was tried %d times, want once", n)
+	}
+	if !strings.Contains(e.logs.String(), "alert dropped: the webhook refused it") {
+		t.Errorf("the dropped alert is not logged")
+	}
+
+	e.announce("The receiver is busy.")
+	e.announce("Right after it.")
+	waitFor(t, 10*time.Second, "the busy alert, retried", func() bool {
+		return slices.Contains(rv.took(), "announcement_posted The receiver is busy.")
+	})
+	tries := rv.tries("The receiver is busy.")
+	if len(tries) != 2 || tries[1].Sub(tries[0]) < 1900*time.Millisecond {
+		t.Errorf("the 429 was tried at %v, want twice, 2 s apart (Retry-After: 2)", tries)
+	}
+	after := rv.tries("Right after it.")
+	if len(after) != 1 || !after[0].Before(tries[1]) {
+		t.Errorf("the alert after the busy one waited for its retry: tried at %v, the retry at %v", after, tries[1])
+	}
+}
+
+// TestAlertHangingWebhookDoesNotDelayClose: a receiver that takes an alert and never
+// answers does not hold up the server's shutdown: the post in flight is cancelled (it
+// delayed shutdown by 6 s).
+func TestAlertHangingWebhookDoesNotDelayClose(t *testing.T) {
+	rv := newReceiver()
+	hs := httptest.NewServer(rv)
+	defer hs.Close()
+	defer close(rv.release)
+	e := newEnv(t, time.Minute, func(c *server.Config) { c.Alerts.WebhookURL = hs.URL })
+	e.announce("The receiver will hang on this one.")
+	select {
+	case <-rv.holding:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the alert did not reach the receiver")
+	}
+	closed := make(chan struct{})
+	go func() { e.stop(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second): // the post's own timeout is 10 s
+		t.Fatal("Close waits for the hanging webhook")
+	}
+	select {
+	case <-rv.gone:
+	case <-time.After(5 * time.Second):
+		t.Error("the post in flight was not cancelled")
+	}
+}
+
+// TestAlertsAfterAnOutageAreNotStale: 300 alerts raised while the webhook answers 503 are
+// retried within their bounds (attempts and age), then dropped and counted; when the
+// receiver comes back it gets the alert of the moment, not the 300 stale ones (257 arrived
+// within a second before these bounds).
+func TestAlertsAfterAnOutageAreNotStale(t *testing.T) {
+	rv := newReceiver()
+	rv.down = true
+	hs := httptest.NewServer(rv)
+	defer hs.Close()
+	e := newEnv(t, time.Minute, func(c *server.Config) { c.Alerts.WebhookURL = hs.URL })
+	// The bounds, shortened: 3 tries, 20 ms then 40 ms apart, 300 ms at most.
+	e.srv.ShortenAlertRetries(3, 20*time.Millisecond, 40*time.Millisecond, 300*time.Millisecond)
+
+	const n = 300 // alerts: 150 announcements posted and ended
+	for i := range n / 2 {
+		id := e.announce(fmt.Sprintf("Stale %d.", i))
+		if resp, _ := e.request(http.MethodDelete, "/admin/announcements/"+id, ""); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("DELETE: %d", resp.StatusCode)
+		}
+	}
+	waitFor(t, 30*time.Second, "every alert of the outage given up", func() bool { total, _ := e.alertsDropped(); return total == n })
+	if _, byReason := e.alertsDropped(); byReason["expired"] == 0 {
+		t.Errorf("dropped %v: none for failing too long", byReason)
+	}
+	rv.mu.Lock()
+	rv.down = false
+	rv.mu.Unlock()
+	e.announce("Back to normal.")
+	waitFor(t, 5*time.Second, "the alert of the moment", func() bool { return len(rv.took()) > 0 })
+	if got := rv.took(); len(got) != 1 || got[0] != "announcement_posted Back to normal." {
+		t.Errorf("after the outage the receiver got %d alerts (%.3q), want the one of the moment", len(got), got)
+	}
 }

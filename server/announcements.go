@@ -154,7 +154,14 @@ type announcementRequest struct {
 
 // validate returns the announcement a request asks for, or an error that names the field.
 func (r announcementRequest) validate(now time.Time) (Announcement, error) {
-	a := Announcement{Title: strings.TrimSpace(r.Title), Text: strings.TrimSpace(r.Text), Severity: r.Severity, CreatedAt: now}
+	text := strings.ReplaceAll(r.Text, "\r\n", "\n") // as a Windows script or form sends it
+	a := Announcement{Title: strings.TrimSpace(r.Title), Text: strings.TrimSpace(text), Severity: r.Severity, CreatedAt: now}
+	if err := checkPlainText("title", a.Title, false); err != nil {
+		return a, err
+	}
+	if err := checkPlainText("text", a.Text, true); err != nil {
+		return a, err
+	}
 	switch {
 	case a.Severity != "info" && a.Severity != "urgent":
 		return a, fmt.Errorf("severity: %q is not info or urgent", r.Severity)
@@ -164,8 +171,6 @@ func (r announcementRequest) validate(now time.Time) (Announcement, error) {
 		return a, fmt.Errorf("text: it is longer than %d characters", maxAnnouncementText)
 	case utf8.RuneCountInString(a.Title) > maxAnnouncementTitle:
 		return a, fmt.Errorf("title: it is longer than %d characters", maxAnnouncementTitle)
-	case hasControl(a.Title) || hasControl(strings.ReplaceAll(a.Text, "\n", "")):
-		return a, errors.New("title and text are plain text: no control characters")
 	case len(r.Userlists) > maxAnnouncementLists:
 		return a, fmt.Errorf("userlists: more than %d", maxAnnouncementLists)
 	}
@@ -190,15 +195,6 @@ func (r announcementRequest) validate(now time.Time) (Announcement, error) {
 	}
 	a.ExpiresAt = exp.UTC()
 	return a, nil
-}
-
-func hasControl(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return true
-		}
-	}
-	return false
 }
 
 // who says who may have posted a request, for the log and the webhook: the holder of the

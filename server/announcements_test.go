@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/spencer-signage/signage/server"
 )
 
@@ -99,6 +101,75 @@ func TestAnnouncementsAPI(t *testing.T) {
 	logs := e.logs.String()
 	if !strings.Contains(logs, `"msg":"announcement posted"`) || !strings.Contains(logs, `"msg":"announcement ended"`) || !strings.Contains(logs, `"by":"this machine"`) {
 		t.Errorf("posts and ends are not logged with who")
+	}
+}
+
+// TestAnnouncementTextIsPlain: text that would show one thing on the screens and another
+// on the status page and in the log (a right-to-left override, an isolate, a zero-width
+// character, a byte order mark, C0 and C1 controls) is refused with 400 naming the field,
+// and so are 999 combining marks on one letter; French, Arabic, Hebrew, Persian with its
+// zero-width non-joiner and an emoji sequence pass, and are shown isolated (<bdi>) on the
+// screen, the embed and the status page.
+func TestAnnouncementTextIsPlain(t *testing.T) {
+	e := newEnv(t, time.Minute)
+	announce := func(title, text string) (*http.Response, string) {
+		b, _ := json.Marshal(map[string]any{"title": title, "text": text, "severity": "urgent", "expires_at": inAnHour()})
+		return e.post(string(b))
+	}
+	for _, tc := range []struct{ name, title, text, field string }{
+		{"a right-to-left override", "", "\u202eLLIRD ERIF", "text"},
+		{"an override in the title", "\u202eLLIRD ERIF", "Leave now.", "title"},
+		{"a left-to-right override", "", "Exit \u202dleft\u202c now", "text"},
+		{"isolates", "", "Exit \u2067left\u2069 now", "text"},
+		{"a right-to-left mark", "", "Exit\u200f now", "text"},
+		{"a zero-width space", "", "FIRE\u200bDRILL", "text"},
+		{"a zero-width joiner at the end", "", "FIRE DRILL\u200d", "text"},
+		{"a byte order mark", "\ufeffFire drill", "Leave now.", "title"},
+		{"a word joiner", "", "Fire\u2060drill", "text"},
+		{"a soft hyphen", "", "Brand\u00adschutz", "text"},
+		{"a tag character", "", "Fire drill\U000e0041", "text"},
+		{"a C1 control", "", "Fire\u0085drill", "text"},
+		{"a C0 control", "", "Fire\u0007drill", "text"},
+		{"a newline in the title", "Fire\ndrill", "Leave now.", "title"},
+		{"999 combining marks", "", "A" + strings.Repeat("\u0301", 999), "text"},
+		{"five marks on one letter", "Zalgo" + strings.Repeat("\u0300", 5), "Leave now.", "title"},
+	} {
+		resp, body := announce(tc.title, tc.text)
+		var answer struct{ Error string }
+		if resp.StatusCode != http.StatusBadRequest || json.Unmarshal([]byte(body), &answer) != nil || !strings.HasPrefix(answer.Error, tc.field+":") {
+			t.Errorf("%s: %d %s, want 400 naming %s", tc.name, resp.StatusCode, body, tc.field)
+		}
+	}
+	if _, list := e.get("/admin/announcements"); strings.TrimSpace(list) != "[]" {
+		t.Fatalf("refused announcements were stored: %s", list)
+	}
+
+	texts := []struct{ title, text string }{
+		{"Exercice d'évacuation", "À 11 h, sortez par l'issue la plus proche.\nRassemblement sur le parking."},
+		{"تمرين إخلاء", "في الساعة 11:00 غادروا من أقرب مخرج، وتَجَمَّعُوا في الموقف."},
+		{"תרגיל פינוי", "בשעה 11:00 צאו ביציאה הקרובה. שָׁלוֹם"},
+		{"تمرین تخلیه", "می\u200cخواهیم ساعت ۱۱ ساختمان را ترک کنید."},
+		{"Tiê\u0301ng Việt 🧑\u200d🚒", "Diễn tập 1\ufe0f\u20e3\tphòng cháy 🏳\ufe0f\u200d🌈"},
+	}
+	for _, tc := range texts {
+		if resp, body := announce(tc.title, tc.text); resp.StatusCode != http.StatusCreated {
+			t.Errorf("%q: %d %s, want 201", tc.title, resp.StatusCode, body)
+		}
+	}
+	pages := map[string]string{
+		"the screen":      "/screens/" + lobby,
+		"the embed":       "/embed/" + lobby,
+		"the status page": "/admin",
+	}
+	for name, path := range pages {
+		_, page := e.get(path)
+		isolated := map[string]bool{}
+		parseHTML(t, page).Find("bdi").Each(func(_ int, s *goquery.Selection) { isolated[s.Text()] = true })
+		for _, tc := range texts {
+			if !isolated[tc.title] || !isolated[tc.text] {
+				t.Errorf("%s does not show %q and its text each in a <bdi> (isolated: %v)", name, tc.title, isolated)
+			}
+		}
 	}
 }
 

@@ -14,17 +14,13 @@ import (
 
 // feedCacheControl lets intranet proxies and readers reuse a feed briefly, serve it stale
 // while they revalidate, and keep serving it if we fail (RFC 5861). A feed that needed an
-// access key is for that reader only: a shared cache must not hand it to others.
-const (
-	feedCacheControl        = "public, max-age=30, stale-while-revalidate=60, stale-if-error=86400"
-	privateFeedCacheControl = "private, max-age=30, stale-while-revalidate=60, stale-if-error=86400"
-)
+// access key is stored by no cache (keyedCacheControl); its reader keeps the ETag.
+const feedCacheControl = "public, max-age=30, stale-while-revalidate=60, stale-if-error=86400"
 
 var (
-	cacheControlHeader        = []string{feedCacheControl}
-	privateCacheControlHeader = []string{privateFeedCacheControl}
-	varyEncoding              = []string{"Accept-Encoding"}
-	gzipHeader                = []string{"gzip"}
+	cacheControlHeader = []string{feedCacheControl}
+	varyEncoding       = []string{"Accept-Encoding"}
+	gzipHeader         = []string{"gzip"}
 )
 
 // handleFeed serves the bytes encoded once per change: gzip when the reader accepts it,
@@ -74,9 +70,8 @@ func (s *Server) handleFeed(kind feed.Kind) echo.HandlerFunc {
 			body, etag, length = f.gz, f.gzETagHeader, f.gzLengthHeader
 		}
 		h["Etag"] = etag
-		h["Cache-Control"] = cacheControlHeader
-		if len(s.cfg.Server.AccessKeys) > 0 {
-			h["Cache-Control"] = privateCacheControlHeader
+		if len(s.cfg.Server.AccessKeys) == 0 {
+			h["Cache-Control"] = cacheControlHeader
 		}
 		if _, ok := h["Vary"]; !ok {
 			h["Vary"] = varyEncoding

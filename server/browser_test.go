@@ -8,124 +8,57 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/spencer-signage/signage/server"
+	"github.com/spencer-signage/signage/server/browsertest"
 )
 
 // Browser tests drive Debian's Chromium against the real server and spencertest. They
 // never skip silently: without Chromium they fail, unless SIGNAGE_SKIP_BROWSER=1 says so
-// on purpose (and then `go test -v` shows SKIP).
+// on purpose (and then `go test -v` shows SKIP). The same launch serves the engine tests'
+// Debian Chromium (browsertest).
 
 // screenshotDir is where the screenshots are kept as an artefact (the README shows some):
 // the test run writes them there only when asked (make screenshots), so that `make test`
-// leaves the work tree as it found it; otherwise into a directory of its own.
-func screenshotDir() string {
+// leaves the work tree as it found it; otherwise into the test's own temporary directory.
+func screenshotDir(t *testing.T) string {
 	if os.Getenv("SIGNAGE_UPDATE_SCREENSHOTS") == "1" {
 		return "../testdata/screenshots"
 	}
-	return filepath.Join(os.TempDir(), "signage-screenshots")
-}
-
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("SIGNAGE_SKIP_BROWSER") == "1" {
-		t.Skip("SIGNAGE_SKIP_BROWSER=1: browser tests skipped on purpose")
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("Chromium not found: install it (apt-get install chromium) or set SIGNAGE_SKIP_BROWSER=1 to skip the browser tests on purpose")
-	return ""
+	return t.TempDir()
 }
 
 // browser is one headless Chromium tab with its console errors collected.
 type browser struct {
-	ctx    context.Context
-	mu     sync.Mutex
-	errors []string
+	ctx context.Context
+	cdp *browsertest.Chromedp
 }
 
 func newBrowser(t *testing.T, width, height int) *browser {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(width, height),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancelCtx()
-		cancelAlloc()
-	})
-	b := &browser{ctx: ctx}
-	if err := chromedp.Listen(ctx, b.onEvent); err != nil {
-		t.Fatal(err)
+	if os.Getenv("SIGNAGE_SKIP_BROWSER") == "1" {
+		t.Skip("SIGNAGE_SKIP_BROWSER=1: browser tests skipped on purpose")
 	}
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
+	cdp, err := browsertest.LaunchChromium(context.Background(), t.TempDir(), chromedp.WindowSize(width, height))
+	if err != nil {
+		t.Fatalf("%v, or set SIGNAGE_SKIP_BROWSER=1 to skip the browser tests on purpose", err)
+	}
+	t.Cleanup(func() { cdp.Close() })
+	b := &browser{ctx: cdp.Context(), cdp: cdp}
+	if err := chromedp.Do(b.ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
 
-func (b *browser) onEvent(ev any) {
-	var msg string
-	switch e := ev.(type) {
-	case *runtime.EventExceptionThrown:
-		msg = "exception: " + e.ExceptionDetails.Text
-		if e.ExceptionDetails.Exception != nil {
-			msg += " " + e.ExceptionDetails.Exception.Description
-		}
-	case *runtime.EventConsoleAPICalled:
-		if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
-			var parts []string
-			for _, a := range e.Args {
-				parts = append(parts, string(a.Value)+a.Description)
-			}
-			msg = "console.error: " + strings.Join(parts, " ")
-		}
-	case *log.EventEntryAdded:
-		if e.Entry.Level == log.EntryLevelError {
-			msg = "log: " + e.Entry.Text + " " + e.Entry.URL
-		}
-	}
-	if msg == "" {
-		return
-	}
-	b.mu.Lock()
-	b.errors = append(b.errors, msg)
-	b.mu.Unlock()
-}
-
 // consoleErrors returns the errors seen so far, and forgets them.
-func (b *browser) consoleErrors() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := b.errors
-	b.errors = nil
-	return out
-}
+func (b *browser) consoleErrors() []string { return b.cdp.Errors() }
 
 func (b *browser) navigate(t *testing.T, url string) {
 	t.Helper()
@@ -172,7 +105,7 @@ func (b *browser) screenshot(t *testing.T, name string) {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	dir := screenshotDir()
+	dir := screenshotDir(t)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,9 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +56,9 @@ type ServerConfig struct {
 	MaxScreensPerAddress int      `toml:"max_screens_per_address"`
 	LogFormat            string   `toml:"log_format"`
 	TrustedProxies       []string `toml:"trusted_proxies"`
+	// ClientIPHeader is the one header the trusted proxies name the client in:
+	// X-Forwarded-For, X-Real-IP or Forwarded. Required with trusted_proxies.
+	ClientIPHeader string `toml:"client_ip_header"`
 }
 
 // SpencerConfig is the [spencer] section.
@@ -82,7 +87,7 @@ type ScreensConfig struct {
 	SlideSeconds     int              `toml:"slide_seconds"`
 	ReloadHour       int              `toml:"reload_hour"`
 	StaleMarkerAfter Duration         `toml:"stale_marker_after"`
-	QuietHours       []string         `toml:"quiet_hours"` // e.g. ["Mon-Fri 19:00-07:00", "Sat-Sun"]; empty: always on
+	QuietHours       []string         `toml:"quiet_hours"` // e.g. ["Sun-Fri 19:00-07:00", "Sat-Sun"]; empty: always on
 	TimeZone         string           `toml:"time_zone"`   // IANA name, e.g. "Europe/Brussels"; empty: the system's
 	Userlists        []UserlistConfig `toml:"userlist"`
 }
@@ -193,14 +198,25 @@ func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
 
 func parseConfig(name string, data []byte, getenv func(string) string) (Config, error) {
 	cfg := DefaultConfig()
-	var problems []string
-	md, err := toml.Decode(string(data), &cfg)
-	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return Config{}, &ConfigError{Problems: []string{fmt.Sprintf("config: %s:%d: %s", name, pe.Position.Line, redactValue(pe.Message))}}
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		return Config{}, &ConfigError{Problems: []string{decodeProblem(name, string(data), err)}}
+	}
+	// Values of the wrong type are all reported, each with its key, and left out, so that
+	// the rest of the file is still decoded and checked.
+	problems := typeProblems(raw)
+	doc := string(data)
+	if len(problems) > 0 {
+		var b strings.Builder
+		if err := toml.NewEncoder(&b).Encode(raw); err != nil {
+			return Config{}, &ConfigError{Problems: problems}
 		}
-		return Config{}, &ConfigError{Problems: []string{fmt.Sprintf("config: %s: %v", name, redactValue(err.Error()))}}
+		doc = b.String()
+	}
+	md, err := toml.Decode(doc, &cfg)
+	if err != nil {
+		// A mismatch typeProblems does not know of: TOML's own explanation, with the key.
+		return Config{}, &ConfigError{Problems: append(problems, decodeProblem(name, doc, err))}
 	}
 	for _, k := range md.Undecoded() {
 		problems = append(problems, "config: unknown key "+undecodedKey(k))
@@ -213,6 +229,62 @@ func parseConfig(name string, data []byte, getenv func(string) string) (Config, 
 	}
 	return cfg, nil
 }
+
+// decoderLine is how the TOML decoder starts an error that is not a ParseError.
+var decoderLine = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+
+// decodeProblem is a decoder's error as a problem line: the file, the line, the key and
+// the decoder's explanation. On the line of a secret key, what the explanation quotes of
+// the file is not shown.
+func decodeProblem(name, doc string, err error) string {
+	var line int
+	var key, msg string
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		line, key, msg = pe.Position.Line, pe.LastKey, pe.Message
+	} else if m := decoderLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		key, msg = m[2], m[3]
+	} else {
+		return fmt.Sprintf("config: %s: %s", name, redactQuoted(err.Error(), ""))
+	}
+	if value, secret := secretOnLine(doc, line, key); secret {
+		msg = redactQuoted(msg, value)
+	}
+	if key != "" {
+		return fmt.Sprintf("config: %s:%d: %s: %s", name, line, undecodedKey(strings.Split(key, ".")), msg)
+	}
+	return fmt.Sprintf("config: %s:%d: %s", name, line, msg)
+}
+
+// secretOnLine reports whether line n of doc (1-based), or the decoder's last key, is a
+// secret key, and the text after its '=' without quotes.
+func secretOnLine(doc string, n int, lastKey string) (string, bool) {
+	var key, value string
+	if lines := strings.Split(doc, "\n"); n >= 1 && n <= len(lines) {
+		k, v, _ := strings.Cut(lines[n-1], "=")
+		key, value = strings.TrimSpace(k), strings.Trim(strings.TrimSpace(v), `"'[] `)
+	}
+	for secret := range secretKeys {
+		_, leaf, _ := strings.Cut(secret, ".")
+		if secret == lastKey || key == leaf || strings.HasSuffix(lastKey, "."+leaf) {
+			return value, true
+		}
+	}
+	return "", false
+}
+
+// redactQuoted hides what a decoder message quotes of the file ("…" and '…'), and the
+// value itself where the message repeats it unquoted.
+func redactQuoted(msg, value string) string {
+	msg = quoted.ReplaceAllString(msg, "(value not shown)")
+	if len(value) >= 4 {
+		msg = strings.ReplaceAll(msg, value, "(value not shown)")
+	}
+	return msg
+}
+
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|'[^']*'`)
 
 // undecodedKey names a key for people: array-table indexes are dropped
 // (screens.userlist.nme rather than screens.userlist.0.nme).
@@ -256,6 +328,9 @@ func (c *Config) normalize() {
 	for i, o := range c.Server.EmbedOrigins {
 		c.Server.EmbedOrigins[i] = strings.TrimRight(o, "/")
 	}
+	if h := canonicalClientIPHeader(c.Server.ClientIPHeader); h != "" {
+		c.Server.ClientIPHeader = h
+	}
 }
 
 // validate returns one line per problem, naming the key and what to do. Secret values
@@ -296,6 +371,9 @@ func (c *Config) validate() []string {
 			add("server.embed_origins[%d]: %q is not an origin like https://intranet.example.com", i, o)
 		}
 	}
+	if s.AdminToken != "" && len(s.AdminToken) < 16 {
+		add("server.admin_token is shorter than 16 characters: use a long random token (in the file, or SIGNAGE_ADMIN_TOKEN), e.g. the output of openssl rand -hex 16")
+	}
 	for i, k := range s.AccessKeys {
 		if len(k) < 16 {
 			add("server.access_keys[%d] is shorter than 16 characters: use a long random key", i)
@@ -312,6 +390,16 @@ func (c *Config) validate() []string {
 		if _, err := parsePrefix(c); err != nil {
 			add("server.trusted_proxies[%d]: %q is not an address or CIDR like 127.0.0.1/32 or 10.0.0.0/8", i, c)
 		}
+	}
+	switch header := canonicalClientIPHeader(s.ClientIPHeader); {
+	case s.ClientIPHeader != "" && header == "":
+		add("server.client_ip_header: %q is not one of %s", s.ClientIPHeader, strings.Join(clientIPHeaders, ", "))
+	case len(s.TrustedProxies) > 0 && header == "":
+		// Believing any of them lets a client pose as another address through a proxy
+		// that passes on the headers it does not set itself.
+		add("server.client_ip_header is empty while server.trusted_proxies is set: name the one header your proxy sets (%s); only that one is believed", strings.Join(clientIPHeaders, ", "))
+	case len(s.TrustedProxies) == 0 && header != "":
+		add("server.client_ip_header is set but server.trusted_proxies is empty: list your proxies' addresses, or the header is never believed")
 	}
 
 	sp := c.Spencer
@@ -415,14 +503,6 @@ func redactURLError(err error, u string) string {
 		if pw, ok := parsed.User.Password(); ok && pw != "" {
 			msg = strings.ReplaceAll(msg, pw, "…")
 		}
-	}
-	return msg
-}
-
-// redactValue drops quoted values from a decoder message, which could be a secret.
-func redactValue(msg string) string {
-	if i := strings.Index(msg, `"`); i >= 0 {
-		return msg[:i] + "(value not shown)"
 	}
 	return msg
 }

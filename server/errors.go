@@ -20,11 +20,18 @@ type httpError struct {
 	// retryAfter, in seconds, tells clients when to try again; pages then reload by
 	// themselves (a kiosk showing the error page has nobody to press reload).
 	retryAfter int
+	// realm is the protection space a 401 asks credentials for.
+	realm string
 }
 
 func (e *httpError) Error() string { return e.message }
 
 func errorf(status int, message string) error { return &httpError{status: status, message: message} }
+
+// unauthorized is a 401 that asks for a bearer token of realm.
+func unauthorized(realm, message string) error {
+	return &httpError{status: http.StatusUnauthorized, message: message, realm: realm}
+}
 
 // wantsJSON reports whether an error is answered as JSON: to the API, to scripts and
 // WebSockets, and to whoever sent JSON or asks for it rather than a page (the
@@ -61,6 +68,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 		if status == http.StatusNotFound {
 			message = "There is no page at this address."
 		}
+	}
+	if status == http.StatusUnauthorized {
+		// A 401 names the scheme and realm it wants (RFC 9110, 15.5.2; RFC 6750, 3).
+		realm := accessRealm
+		if he != nil && he.realm != "" {
+			realm = he.realm
+		}
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="`+realm+`"`)
 	}
 	if he != nil && he.retryAfter > 0 {
 		v := strconv.Itoa(he.retryAfter)

@@ -1,5 +1,7 @@
 package server
 
+import "time"
+
 // AlertChecks counts the checks the alerter made, so that tests await them rather than
 // sleep; 0 without alerts.
 func (s *Server) AlertChecks() int64 {
@@ -26,3 +28,12 @@ func (s *Server) AssetCSS() string { return s.assets.CSS }
 
 // LimitAlertTracking lowers how many screens the alerter remembers; call before Open.
 func (s *Server) LimitAlertTracking(n int) { s.alerts.maxTracked = n }
+
+// ShortenAlertRetries bounds the webhook's retries to attempts, each wait from first
+// doubling up to most, for maxAge in all.
+func (s *Server) ShortenAlertRetries(attempts int, first, most, maxAge time.Duration) {
+	h := s.alerts.hook
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.attempts, h.firstRetry, h.maxRetry, h.maxAge = attempts, first, most, maxAge
+}

@@ -32,6 +32,10 @@ func (s *Server) handleReadyz(c echo.Context) error {
 		}
 		extra = "role: " + role + "\nredis: " + redis + "\n"
 	}
+	if _, err := s.news.DataDirProblem(); err != nil {
+		// What should survive a restart is not kept: the details are on /admin.
+		return c.String(http.StatusServiceUnavailable, "not ready: data_dir_unwritable\n"+extra)
+	}
 	if ok || s.opts.Demo {
 		return c.String(http.StatusOK, "ready\n"+extra)
 	}

@@ -190,3 +190,25 @@ func TestQuietHoursOnScreens(t *testing.T) {
 		t.Errorf("the screen that opted out got %s", b)
 	}
 }
+
+// TestQuietFridayNightOnASaturday: with "Fri 19:00-07:00", a screen opened on Saturday at
+// 03:00 (the server's clock) is black; one opened on Friday at 03:00 is not.
+func TestQuietFridayNightOnASaturday(t *testing.T) {
+	clk := &clock{now: time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC)} // a Saturday
+	e := newEnv(t, time.Minute, func(c *server.Config) {
+		c.Screens.QuietHours = []string{"Fri 19:00-07:00"}
+		c.Screens.TimeZone = "UTC"
+	})
+	e.stop()
+	e.opts.Now = clk.Now
+	e.start()
+	if _, page := e.get("/screens/" + lobby); !strings.Contains(page, `data-quiet="1"`) {
+		t.Errorf("Saturday 03:00, in Friday's night: the screen is not quiet")
+	}
+	e.stop()
+	clk.set(time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)) // the Friday before
+	e.start()
+	if _, page := e.get("/screens/" + lobby); strings.Contains(page, `data-quiet="1"`) {
+		t.Errorf("Friday 03:00: the screen is quiet, before Friday's night began")
+	}
+}

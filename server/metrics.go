@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -109,6 +110,21 @@ func newMetrics(src metricSources) *metrics {
 		}, func() float64 { return float64(sk()) }))
 	}
 	return m
+}
+
+// observeAlerts adds the series of the alert webhook: alerts sent, and dropped by reason
+// (refused: a 4xx the receiver will answer again; expired: it failed for too long;
+// overflow: too many were waiting).
+func (m *metrics) observeAlerts(w *webhook) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signage_alerts_sent_total", Help: "Alerts the webhook took."},
+		func() float64 { return float64(w.sent.Load()) }))
+	for reason, n := range map[string]*atomic.Int64{"refused": &w.refused, "expired": &w.expired, "overflow": &w.overflowed} {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "signage_alerts_dropped_total",
+			Help:        "Alerts given up: refused by the webhook (4xx), failed for too long, or too many waiting.",
+			ConstLabels: prometheus.Labels{"reason": reason},
+		}, func() float64 { return float64(n.Load()) }))
+	}
 }
 
 func boolGauge(b bool) float64 {

@@ -62,6 +62,19 @@ func (s *Server) cors(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// accessRealm and adminRealm name the two protection spaces in WWW-Authenticate (RFC
+// 9110, 11.6.1): the access keys of screens, embeds and feeds, and the admin token.
+const (
+	accessRealm = "spencer-signage"
+	adminRealm  = "spencer-signage admin"
+)
+
+// keyedCacheControl is for every answer that needed an access key: a page or fragment
+// that carries the key in its links and script, or a feed read with it. No cache may keep
+// it, a shared one least of all: it would hand the key, or what it opens, to the next
+// reader (RFC 9111, 5.2.2.3 and 5.2.2.7).
+var keyedCacheControl = []string{"private, no-store"}
+
 // requireAccessKey asks for one of server.access_keys, as ?key= or a bearer token, when
 // any is configured. Keys are compared in constant time.
 func (s *Server) requireAccessKey(next echo.HandlerFunc) echo.HandlerFunc {
@@ -74,8 +87,9 @@ func (s *Server) requireAccessKey(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if !matchesAny(requestKey(c.Request()), keys) {
-			return errorf(http.StatusUnauthorized, "An access key is required: add ?key=… to the address.")
+			return unauthorized(accessRealm, "An access key is required: add ?key=… to the address.")
 		}
+		c.Response().Header()["Cache-Control"] = keyedCacheControl
 		return next(c)
 	}
 }

@@ -9,9 +9,10 @@ import (
 
 // quietHours is when screens rest: each window is a set of weekdays and a time of day,
 // read from screens.quiet_hours ("Mon-Fri 19:00-07:00", "Sat-Sun", "12:00-13:00"), in
-// screens.time_zone. A time range that ends before it starts is the night of each day
-// listed: "Mon-Fri 19:00-07:00" is quiet on weekdays until 07:00 and from 19:00, so with
-// "Sat-Sun" the screens rest from Friday 19:00 to Monday 07:00.
+// screens.time_zone. A time range that ends before it starts belongs to the day it starts,
+// as in every scheduler people know: "Fri 19:00-07:00" is quiet from Friday 19:00 to
+// Saturday 07:00, and "Mon-Fri 19:00-07:00" is the five nights that begin on weekdays (so
+// Monday until 07:00 is quiet only when Sunday's night is listed too).
 type quietHours struct {
 	windows []quietWindow
 	loc     *time.Location
@@ -118,6 +119,7 @@ func (q quietHours) quiet(t time.Time) bool {
 	t = t.In(q.loc)
 	minute := t.Hour()*60 + t.Minute()
 	today := t.Weekday()
+	yesterday := (today + 6) % 7
 	for _, w := range q.windows {
 		switch {
 		case w.start == w.end: // the whole day
@@ -128,8 +130,8 @@ func (q quietHours) quiet(t time.Time) bool {
 			if w.days[today] && minute >= w.start && minute < w.end {
 				return true
 			}
-		default: // the night: the morning and the evening of each day listed
-			if w.days[today] && (minute >= w.start || minute < w.end) {
+		default: // a night: from the evening of a day listed to the next morning
+			if w.days[today] && minute >= w.start || w.days[yesterday] && minute < w.end {
 				return true
 			}
 		}

@@ -174,7 +174,9 @@ func (s *Server) serveFragment(c echo.Context, html func(*Edition, string) []byt
 			f.HTML = string(html(ct, opts.Lang))
 		}
 	}
-	c.Response().Header().Set("Cache-Control", "no-cache")
+	if h := c.Response().Header(); h.Get("Cache-Control") == "" { // a keyed one is no-store
+		h.Set("Cache-Control", "no-cache")
+	}
 	return c.JSON(http.StatusOK, f)
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -59,6 +60,68 @@ func TestAccessKeys(t *testing.T) {
 		t.Errorf("the key appears in the logs")
 	}
 }
+
+// TestKeyedAnswersAreNotStored: with access keys on, the pages, fragments and feeds (each
+// holds the key, or what it opens) tell every cache not to store them, whether the key came
+// as ?key= or as a bearer token, and 304s say the same; without keys the pages may be kept
+// and the feeds shared. Every 401 says what it wants: WWW-Authenticate: Bearer with a realm.
+func TestKeyedAnswersAreNotStored(t *testing.T) {
+	const admin = "admin-token-for-tests-123"
+	e := newEnv(t, time.Minute, func(c *server.Config) {
+		c.Server.AccessKeys = []string{testKey}
+		c.Server.AdminToken = admin
+	})
+	keyed := []string{"/screens/" + lobby, "/embed/" + lobby, "/screens/" + lobby + "/deck", "/embed/" + lobby + "/fragment",
+		"/api/feed.json", "/api/feed.rss", "/api/feed.atom?userlist=" + canteen}
+	withKey := func(p string) string {
+		if strings.Contains(p, "?") {
+			return p + "&key=" + testKey
+		}
+		return p + "?key=" + testKey
+	}
+	for _, p := range keyed {
+		for how, resp := range map[string]*http.Response{
+			"?key=":        first(e.get(withKey(p))),
+			"a bearer key": first(e.get(p, "Authorization", "Bearer "+testKey)),
+		} {
+			if cc := resp.Header.Get("Cache-Control"); resp.StatusCode != 200 || cc != "private, no-store" {
+				t.Errorf("%s with %s: %d, Cache-Control %q, want 200 and private, no-store", p, how, resp.StatusCode, cc)
+			}
+		}
+		if etag := first(e.get(withKey(p))).Header.Get("Etag"); etag != "" {
+			if resp, _ := e.get(withKey(p), "If-None-Match", etag); resp.StatusCode != http.StatusNotModified || resp.Header.Get("Cache-Control") != "private, no-store" {
+				t.Errorf("%s revalidated: %d, Cache-Control %q", p, resp.StatusCode, resp.Header.Get("Cache-Control"))
+			}
+		}
+	}
+	bearerRealm := regexp.MustCompile(`^Bearer realm="[^"]+"$`)
+	for _, p := range append(keyed, "/admin", "/admin/status.json", "/metrics") {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			resp, _ := e.request(method, p, "")
+			if resp.StatusCode != http.StatusUnauthorized || !bearerRealm.MatchString(resp.Header.Get("WWW-Authenticate")) {
+				t.Errorf("%s %s without credentials: %d, WWW-Authenticate %q, want 401 with Bearer and a realm", method, p, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+			}
+		}
+	}
+	if resp, _ := e.post(`{}`); resp.StatusCode != http.StatusUnauthorized || !bearerRealm.MatchString(resp.Header.Get("WWW-Authenticate")) {
+		t.Errorf("POST /admin/announcements without the token: %d, WWW-Authenticate %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	// The admin token and the access keys are two protection spaces.
+	if a, b := first(e.get("/admin")).Header.Get("WWW-Authenticate"), first(e.get("/screens/"+lobby)).Header.Get("WWW-Authenticate"); a == b {
+		t.Errorf("the admin token and the access keys share the realm %s", a)
+	}
+
+	open := newEnv(t, time.Minute)
+	if cc := first(open.get("/screens/" + lobby)).Header.Get("Cache-Control"); cc != "no-cache" {
+		t.Errorf("a screen without access keys: Cache-Control %q, want no-cache", cc)
+	}
+	if cc := first(open.get("/api/feed.json")).Header.Get("Cache-Control"); !strings.HasPrefix(cc, "public") {
+		t.Errorf("a feed without access keys: Cache-Control %q, want public", cc)
+	}
+}
+
+// first is the response of a (response, body) pair.
+func first(resp *http.Response, _ string) *http.Response { return resp }
 
 // TestFramingAndCORS: only /embed/ may be framed, and only by server.embed_origins; the
 // API answers CORS for the same origins only.

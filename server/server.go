@@ -97,6 +97,7 @@ type Server struct {
 	gone      *departures   // screens that disconnected lately, for /admin
 	alerts    *alerter      // nil without alerts.webhook_url
 	csrf      csrfTokens    // of the admin actions
+	guesses   *guesses      // wrong admin tokens per client
 	heartbeat time.Duration // how often screens report; two missed and a screen is offline
 	upgrader  websocket.Upgrader
 	proxies   *proxies
@@ -145,6 +146,7 @@ func New(cfg Config, opts Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.guesses = newGuesses(s.now)
 	s.quiet, _ = parseQuietHours(cfg.Screens.QuietHours, cfg.Screens.Location()) // validated with the config
 	if lib, err := s.openMedia(); err != nil {
 		// The screens show their slides type-led, as with an image host that is down.
@@ -155,7 +157,11 @@ func New(cfg Config, opts Options) *Server {
 	}
 	s.announcements = &announcements{board: board{maps: s.cluster}, log: s.log, now: s.now, onChange: s.pushAnnouncements}
 	s.csrf.init()
-	s.proxies = newProxies(cfg.Server.TrustedProxies)
+	s.proxies = newProxies(cfg.Server.TrustedProxies, cfg.Server.ClientIPHeader)
+	if len(cfg.Server.TrustedProxies) > 0 && cfg.Server.AdminToken == "" {
+		s.log.Warn("/admin, its API and /metrics refuse every request: server.trusted_proxies is set and server.admin_token is not, " +
+			"and a request through a proxy on this machine cannot be told from this machine's own; set admin_token (or SIGNAGE_ADMIN_TOKEN)")
+	}
 	s.crossOrigin = http.NewCrossOriginProtection()
 	if pub := cfg.Server.PublicURL; pub != "" {
 		if u, err := url.Parse(pub); err == nil {
@@ -195,6 +201,7 @@ func New(cfg Config, opts Options) *Server {
 		}
 		s.alerts = newAlerter(cfg.Alerts, s.status, s.names, s.log, every)
 		s.alerts.quiet = s.quietNow.Load
+		s.metrics.observeAlerts(s.alerts.hook)
 		// One message per event for the whole cluster: the leader's.
 		s.alerts.active = s.cluster.Leader
 	}

@@ -4,17 +4,19 @@ import "time"
 
 // AdminPage is the operator's status page.
 type AdminPage struct {
-	Assets    Assets
-	CSRF      string // token every action must carry
-	Version   string
-	Now       time.Time
-	Upstream  string // "answering", "failing" or "waiting": whether Spencer answers now
-	Problem   string // why not, when it does not; never a secret
-	Token     *AdminToken
-	Userlists []AdminUserlist
-	Screens   []AdminScreen
-	BaseURL   string
-	KeyHint   bool // access keys are on: snippets show a ?key= placeholder
+	Assets   Assets
+	CSRF     string // token every action must carry
+	Version  string
+	Now      time.Time
+	Upstream string // "answering", "failing" or "waiting": whether Spencer answers now
+	Problem  string // why not, when it does not; never a secret
+	// DataDirProblem is why data_dir cannot be written, while it cannot.
+	DataDirProblem string
+	Token          *AdminToken
+	Userlists      []AdminUserlist
+	Screens        []AdminScreen
+	BaseURL        string
+	KeyHint        bool // access keys are on: snippets show a ?key= placeholder
 	// Cluster is this instance's place in a cluster, Instances the cluster's instances;
 	// nil and empty for a single instance.
 	Cluster       *AdminCluster

@@ -25,7 +25,7 @@ import (
 )
 
 // The cluster tests run the real binary, several processes sharing Debian's redis-server
-// (started here on a free port, once for this package's run) and one spencertest fake, so
+// (started here on a free port for each test) and one spencertest fake, so
 // that a leader can be killed with SIGKILL as a crash would.
 
 const (
@@ -35,11 +35,10 @@ const (
 )
 
 var (
-	buildOnce   sync.Once
-	signageBin  string
-	buildErr    error
-	redisServer redistest.Shared
-	scratch     string
+	buildOnce  sync.Once
+	signageBin string
+	buildErr   error
+	scratch    string
 )
 
 func TestMain(m *testing.M) {
@@ -48,12 +47,15 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
+	// Readable by anyone: a test runs the binary as another user.
+	os.Chmod(scratch, 0o755) //nolint:errcheck // the test that needs it says so
 	code := m.Run()
-	redisServer.Stop()
 	os.RemoveAll(scratch)
 	os.Exit(code)
 }
 
+// binary builds the signage binary once for the package's tests; TestMain removes it
+// when they end, failed or not.
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -69,9 +71,20 @@ func binary(t *testing.T) string {
 	return signageBin
 }
 
-func sharedRedis(t *testing.T) *redistest.Server {
+// needRedis fails a test that needs Debian's redis-server when it is missing, naming the
+// package, unless SIGNAGE_SKIP_REDIS=1 asks to skip the Redis tests on purpose.
+func needRedis(t *testing.T) { t.Helper(); redistest.Require(t) }
+
+// startRedis starts a redis-server for one test (which restarts it), stopped when the test ends.
+func startRedis(t *testing.T) *redistest.Server {
 	t.Helper()
-	return redisServer.Get(t)
+	needRedis(t)
+	rs, err := redistest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rs.Stop)
+	return rs
 }
 
 // syncBuffer is a process's stderr, read while it is written.
@@ -295,7 +308,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 // every change on every screen, see each other's screens, survive the leader's crash and
 // Redis losing everything, and a new instance shows news at once while Spencer fails.
 func TestClusterOfThree(t *testing.T) {
-	rs := sharedRedis(t)
+	rs := startRedis(t)
 	fake := spencertest.NewServer()
 	defer fake.Close()
 	fake.SetPublications(lobby, publications("Town hall on Friday"))
@@ -505,10 +518,10 @@ func postAnnouncement(t *testing.T, in *instance, body string) string {
 // crash loop), serves, says it is not ready and why, and joins once Redis answers; what
 // it says and logs never holds the Redis password.
 func TestClusterWaitsForRedis(t *testing.T) {
+	needRedis(t)
 	fake := spencertest.NewServer()
 	defer fake.Close()
 	fake.SetPublications(lobby, publications("Town hall on Friday"))
-	redistest.Require(t)
 	rs := redistest.Reserve()
 	defer rs.Stop()
 	url := fmt.Sprintf("redis://:s3cret-redis-pass@%s/0", rs.Addr())

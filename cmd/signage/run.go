@@ -60,9 +60,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := newLogger(cfg.Server.LogFormat, stderr)
 
+	if err := ensureDataDir(cfg.Server.DataDir); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
-		log.Error("cannot listen", slog.String("listen", cfg.Server.Listen), slog.Any("error", err))
+		// Most often another server (or another signage) holds the port.
+		log.Error("cannot listen: set server.listen or SIGNAGE_LISTEN to another address", slog.String("listen", cfg.Server.Listen), slog.Any("error", err))
 		return 1
 	}
 	base := cfg.Server.PublicURL
@@ -197,10 +202,20 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 			}
 		}
 	}
+	opts := &slog.HandlerOptions{ReplaceAttr: durationAsText}
 	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, nil))
+		return slog.New(slog.NewTextHandler(w, opts))
 	}
-	return slog.New(slog.NewJSONHandler(w, nil))
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// durationAsText writes a duration as people and the config file write it ("10s"); the
+// JSON handler would write nanoseconds (10000000000).
+func durationAsText(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }
 
 // displayAddr turns ":8080" or "[::]:8080" into "localhost:8080" for a clickable URL.

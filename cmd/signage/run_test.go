@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -32,6 +34,41 @@ func TestBadConfigExitsTwoNamingEveryProblem(t *testing.T) {
 	}
 	if n := strings.Count(strings.TrimSpace(out), "\n") + 1; n != 2 {
 		t.Errorf("%d lines, want one per problem:\n%s", n, out)
+	}
+}
+
+// TestShortAdminTokenRefusedAtStart: an admin token of two characters, from the file or
+// from SIGNAGE_ADMIN_TOKEN, stops the start with a line that names both and not the value.
+func TestShortAdminTokenRefusedAtStart(t *testing.T) {
+	for name, tc := range map[string]struct{ token, env string }{
+		"in the file":            {token: "ab"},
+		"in SIGNAGE_ADMIN_TOKEN": {env: "ab"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "config.toml")
+			// Should the token pass, the server starts on a port of its own, and the
+			// context ends it.
+			file := fmt.Sprintf("[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = %q\nadmin_token = %q\n", filepath.Join(dir, "data"), tc.token)
+			os.WriteFile(path, []byte(file), 0o600) //nolint:errcheck
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			getenv := func(k string) string {
+				if k == "SIGNAGE_ADMIN_TOKEN" {
+					return tc.env
+				}
+				return ""
+			}
+			var stderr strings.Builder
+			status := Run(ctx, []string{"-config", path}, getenv, io.Discard, &stderr)
+			out := stderr.String()
+			if status != 2 || !strings.Contains(out, "config: server.admin_token is shorter than 16 characters") || !strings.Contains(out, "SIGNAGE_ADMIN_TOKEN") {
+				t.Errorf("exit status %d, stderr %q: want 2 and a line naming server.admin_token and SIGNAGE_ADMIN_TOKEN", status, out)
+			}
+			if strings.Contains(out, `"ab"`) {
+				t.Errorf("the token is shown: %q", out)
+			}
+		})
 	}
 }
 
@@ -81,42 +118,17 @@ func TestContainerWithoutConfigSaysWhatToMount(t *testing.T) {
 // config, demo mode, no credentials) on a random port, reads a screen and a feed, and
 // shuts it down with its context as SIGTERM would.
 func TestDemoModeServesTheShippedConfig(t *testing.T) {
-	dir := t.TempDir()
-	data, err := os.ReadFile("../../config.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := strings.Replace(string(data), `data_dir = "data"`, `data_dir = "`+filepath.Join(dir, "data")+`"`, 1)
-	path := filepath.Join(dir, "config.toml")
-	os.WriteFile(path, []byte(cfg), 0o600) //nolint:errcheck
-	env := map[string]string{"SIGNAGE_LISTEN": "127.0.0.1:0"}
-
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	logR, logW := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- Run(ctx, []string{"-config", path}, func(k string) string { return env[k] }, io.Discard, logW)
-		logW.Close()
-	}()
-	var base string
+	base, logged, done := startShippedConfig(t, ctx)
 	var demoLogged bool
-	sc := bufio.NewScanner(logR)
-	for base == "" && sc.Scan() {
-		var line map[string]any
-		if json.Unmarshal(sc.Bytes(), &line) != nil {
-			continue
-		}
+	for _, line := range logged {
 		if msg, _ := line["msg"].(string); strings.HasPrefix(msg, "DEMO MODE") {
 			demoLogged = true
+			if line["poll_interval"] != "10s" {
+				t.Errorf("the demo line's poll_interval is %#v, want \"10s\" as the config writes it", line["poll_interval"])
+			}
 		}
-		if line["msg"] == "serving" {
-			base = strings.TrimSuffix(line["url"].(string), "/")
-		}
-	}
-	go io.Copy(io.Discard, logR) //nolint:errcheck
-	if base == "" {
-		t.Fatal("no serving line in the log")
 	}
 	if !demoLogged {
 		t.Error("the log does not say loudly that this is demo mode")
@@ -179,5 +191,62 @@ func TestDemoModeServesTheShippedConfig(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("no exit within 15 s of shutdown")
+	}
+}
+
+// startShippedConfig runs the product in this process as `make run` does: the shipped
+// config (demo mode), on a random loopback port, its data_dir in a t.TempDir. It returns the
+// base URL, the log lines up to the "serving" one, and the exit status once ctx ends.
+func startShippedConfig(t *testing.T, ctx context.Context) (string, []map[string]any, <-chan int) {
+	t.Helper()
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(data), `data_dir = "data"`, `data_dir = "`+filepath.Join(dir, "data")+`"`, 1)
+	path := filepath.Join(dir, "config.toml")
+	os.WriteFile(path, []byte(cfg), 0o600) //nolint:errcheck
+	env := map[string]string{"SIGNAGE_LISTEN": "127.0.0.1:0"}
+
+	logR, logW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"-config", path}, func(k string) string { return env[k] }, io.Discard, logW)
+		logW.Close()
+	}()
+	var base string
+	var lines []map[string]any
+	sc := bufio.NewScanner(logR)
+	for base == "" && sc.Scan() {
+		var line map[string]any
+		if json.Unmarshal(sc.Bytes(), &line) != nil {
+			continue
+		}
+		lines = append(lines, line)
+		if line["msg"] == "serving" {
+			base = strings.TrimSuffix(line["url"].(string), "/")
+		}
+	}
+	go io.Copy(io.Discard, logR) //nolint:errcheck
+	if base == "" {
+		t.Fatal("no serving line in the log")
+	}
+	return base, lines, done
+}
+
+// TestPortInUseSaysHowToPickAnother: a port another process holds (the usual first-hour
+// stumble: something else on 8080) is said with the two ways to choose another.
+func TestPortInUseSaysHowToPickAnother(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	env := map[string]string{"SIGNAGE_LISTEN": taken.Addr().String()}
+	var stderr strings.Builder
+	status := Run(startOnly(t), []string{"-config", dataDirConfig(t, filepath.Join(t.TempDir(), "data"))}, func(k string) string { return env[k] }, io.Discard, &stderr)
+	if status == 0 || !strings.Contains(stderr.String(), "set server.listen or SIGNAGE_LISTEN") || !strings.Contains(stderr.String(), taken.Addr().String()) {
+		t.Errorf("status %d, stderr %q", status, stderr.String())
 	}
 }
