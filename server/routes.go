@@ -40,7 +40,7 @@ func (s *Server) routes() *echo.Echo {
 		// Open to all, access keys or not: a name is 128 bits of the picture's hash, known
 		// only from a page or feed that needed the key, and an <img> or the service worker
 		// could not carry one.
-		get(MediaPath+"/:name", echo.WrapHandler(s.media))
+		get(MediaPath+"/:name", s.handleMedia)
 	}
 
 	keyed := s.requireAccessKey

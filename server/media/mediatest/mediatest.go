@@ -13,6 +13,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -268,3 +269,34 @@ func PNGBomb(w, h int) []byte {
 	chunk("IEND", nil)
 	return out.Bytes()
 }
+
+// Scene is a w × h JPEG that compresses like a photo rather than a drawing: a sky that
+// darkens, a horizon, and grain in every pixel (from a fixed seed, so the same bytes
+// every time). An 8000 × 6000 one is about what a camera makes.
+func Scene(w, h int) []byte {
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	seed := uint32(2463534242)
+	for y := range h {
+		row := m.Pix[y*m.Stride : y*m.Stride+4*w]
+		for x := range w {
+			seed ^= seed << 13
+			seed ^= seed >> 17
+			seed ^= seed << 5
+			grain := int(seed%32) - 16
+			var r, g, b int
+			if y < h*3/5+int(float64(h)/12*math.Sin(float64(x)/float64(w)*7)) {
+				r, g, b = 70+90*y/h, 120+80*y/h, 200+40*y/h // sky
+			} else {
+				r, g, b = 40+60*x/w, 110+50*y/h, 50 // fields
+			}
+			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = clamp(r+grain), clamp(g+grain), clamp(b+grain), 255
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: 90}); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
+func clamp(v int) uint8 { return uint8(min(255, max(0, v))) }

@@ -1,0 +1,176 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/spencer-signage/signage/server"
+	"github.com/spencer-signage/signage/server/browsertest"
+	"github.com/spencer-signage/signage/server/media/mediatest"
+)
+
+// mediaItems are a slide with its photo beside a long text and a photo-led one, both
+// with a 4000 × 2250 photo at url+"/a.jpg" and url+"/b.jpg".
+func mediaItems(url string) []map[string]any {
+	return []map[string]any{
+		photoItem("split", url+"/a.jpg"),
+		{"id": "photo", "title": "Snow tonight: the car park is gritted", "summary": "Park on levels −1 and −2.", "publishedAt": "2026-11-21T09:00:00Z", "image": url + "/b.jpg"},
+	}
+}
+
+// mediaViewports are the TVs of the legibility rules with the width each one takes of a
+// 4000 × 2250 photo, beside the text and full-bleed alike: a 720p TV the 1280 px one,
+// full HD the 1920 px one, 4K the 3840 px one; a portrait stele draws it 1365 px wide (40 %
+// of its height, 16:9), so 1920.
+var mediaViewports = []struct{ w, h, want int }{
+	{1280, 720, 1280}, {1920, 1080, 1920}, {3840, 2160, 3840}, {1080, 1920, 1920},
+}
+
+// mediaDOM reads every image of the page: where it was loaded from, whether it shows.
+const mediaDOM = `Array.from(document.querySelectorAll('img')).map((img) => ({
+  slide: img.closest('[data-id]') ? img.closest('[data-id]').getAttribute('data-id') : '',
+  current: img.currentSrc, src: img.getAttribute('src') || '', srcset: img.getAttribute('srcset') || '',
+  complete: img.complete, natural: img.naturalWidth,
+}))`
+
+type domImage struct {
+	Slide    string `json:"slide"`
+	Current  string `json:"current"`
+	Src      string `json:"src"`
+	Srcset   string `json:"srcset"`
+	Complete bool   `json:"complete"`
+	Natural  int    `json:"natural"`
+}
+
+// checkMediaDOM holds the page's images to what a screen on a closed network needs:
+// every URL they name (src, srcset, the one loaded) is on our origin, each shows, and
+// each took the width want.
+func checkMediaDOM(t *testing.T, name, origin string, imgs []domImage, want int) {
+	t.Helper()
+	if len(imgs) != 2 {
+		t.Fatalf("%s: %d images, want 2: %+v", name, len(imgs), imgs)
+	}
+	for _, img := range imgs {
+		urls := []string{img.Current, origin + img.Src}
+		for c := range strings.SplitSeq(img.Srcset, ",") {
+			urls = append(urls, origin+strings.Fields(c)[0])
+		}
+		for _, u := range urls {
+			if !strings.HasPrefix(u, origin+"/media/") {
+				t.Errorf("%s: slide %s names %q, not our /media/", name, img.Slide, u)
+			}
+		}
+		// naturalWidth is in CSS pixels, corrected for the candidate's density: the file's
+		// width shows in its name.
+		if !img.Complete || img.Natural <= 0 {
+			t.Errorf("%s: slide %s does not show %s", name, img.Slide, img.Current)
+		}
+		if !strings.HasSuffix(img.Current, fmt.Sprintf("-%d.jpg", want)) {
+			t.Errorf("%s: slide %s loaded %s, want the %d px variant", name, img.Slide, img.Current, want)
+		}
+	}
+}
+
+// TestBrowserMediaFromOurOriginAlone: the screen's browser cannot reach the image host
+// (its name does not resolve for it, as on a signage VLAN that reaches only the server),
+// yet every photo shows, loaded from our origin, in the width its TV takes; and with the
+// image host down, a screen opened anew still shows them.
+func TestBrowserMediaFromOurOriginAlone(t *testing.T) {
+	if os.Getenv("SIGNAGE_SKIP_BROWSER") == "1" {
+		t.Skip("SIGNAGE_SKIP_BROWSER=1: browser tests skipped on purpose")
+	}
+	h := newHost(t)
+	h.Put("/a.jpg", "image/jpeg", mediatest.Photo(4000, 2250))
+	h.Put("/b.jpg", "image/jpeg", mediatest.Photo(4000, 2250))
+	hostURL := "http://localhost:" + h.Port()
+	e := newMediaEnv(t, nil, mediaItems(hostURL), func(c *server.Config) { c.Media.AllowedHosts = []string{"localhost:" + h.Port()} })
+	e.waitImages("/screens/"+lobby, 2)
+
+	for i, vp := range mediaViewports {
+		name := fmt.Sprintf("%dx%d", vp.w, vp.h)
+		t.Run(name, func(t *testing.T) {
+			cdp, err := browsertest.LaunchChromium(context.Background(), t.TempDir(), chromedp.WindowSize(vp.w, vp.h),
+				chromedp.Flag("host-resolver-rules", "MAP localhost ~NOTFOUND"))
+			if err != nil {
+				t.Fatalf("%v, or set SIGNAGE_SKIP_BROWSER=1 to skip the browser tests on purpose", err)
+			}
+			defer cdp.Close()
+			b := &browser{ctx: cdp.Context(), cdp: cdp}
+			if err := chromedp.Do(b.ctx, chromedp.EmulateViewport(int64(vp.w), int64(vp.h))); err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				// The host is up, and this browser cannot reach it.
+				ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+				err := chromedp.Do(ctx, chromedp.Navigate(hostURL+"/a.jpg"))
+				cancel()
+				if err == nil || !strings.Contains(err.Error(), "ERR_NAME_NOT_RESOLVED") || h.RequestsFrom("Chrome") != 0 {
+					t.Fatalf("the browser reached the image host (%v, %d requests)", err, h.RequestsFrom("Chrome"))
+				}
+				b.consoleErrors()
+			}
+			b.navigate(t, e.base+"/screens/"+lobby+"?interval=600")
+			waitJS(t, b, 30*time.Second, "the photos", `Array.from(document.querySelectorAll('img')).every((img) => img.complete && img.naturalWidth > 0) && document.querySelectorAll('img').length === 2`)
+			checkMediaDOM(t, name, e.base, eval[[]domImage](t, b, mediaDOM), vp.want)
+			for _, shot := range []struct {
+				slide int
+				name  string
+			}{{0, "media-photo-led"}, {1, "media-beside"}} {
+				eval[bool](t, b, fmt.Sprintf(`(window.__signage.show(%d), true)`, shot.slide))
+				waitJS(t, b, 15*time.Second, "the slide", fmt.Sprintf(`window.__signage.slideIndex() === %d && getComputedStyle(document.querySelector('.deck > .is-active .text')).opacity === '1'`, shot.slide))
+				if dir := os.Getenv("SIGNAGE_LAYOUT_SHOTS"); dir != "" {
+					b.screenshotTo(t, filepath.Join(dir, fmt.Sprintf("chromium-%s-%s.png", shot.name, name)))
+				}
+			}
+			for _, msg := range b.consoleErrors() {
+				t.Errorf("browser error: %s", msg)
+			}
+			if i == 0 {
+				h.Close() // down for the other TVs
+			}
+		})
+	}
+	if n := h.RequestsFrom("Chrome"); n != 0 {
+		t.Errorf("browsers asked the image host %d times", n)
+	}
+	if n := h.Requests(); n != 2 {
+		t.Errorf("the image host was asked %d times, want twice (once per photo)", n)
+	}
+}
+
+// TestBrowserMediaOnOldChromium: on Chromium 64 (Tizen 4, webOS 4, BrightSign), the
+// photos come from our origin in the width each TV takes, read from srcset and sizes
+// as that engine reads them. Each TV is a browser of its own: one that holds a wider
+// variant in its memory cache already takes that one (and downloads nothing).
+func TestBrowserMediaOnOldChromium(t *testing.T) {
+	engine := browsertest.OldChromium(64)
+	needEngine(t, engine)
+	h := newHost(t)
+	h.Put("/a.jpg", "image/jpeg", mediatest.Photo(4000, 2250))
+	h.Put("/b.jpg", "image/jpeg", mediatest.Photo(4000, 2250))
+	e := newMediaEnv(t, h, mediaItems(h.URL))
+	e.waitImages("/screens/"+lobby, 2)
+	h.Close()
+	for _, vp := range mediaViewports {
+		name := fmt.Sprintf("%dx%d", vp.w, vp.h)
+		t.Run(name, func(t *testing.T) {
+			o := on{t: t, b: launchEngine(t, engine)}
+			o.open(e.base+"/screens/"+lobby+"?interval=600", vp.w, vp.h)
+			if !o.wait(30*time.Second, `Array.from(document.querySelectorAll('img')).every((img) => img.complete && img.naturalWidth > 0) && document.querySelectorAll('img').length === 2`) {
+				t.Fatalf("%s on %s: the photos do not show", name, engine.Name)
+			}
+			var imgs []domImage
+			o.do(mediaDOM, &imgs)
+			checkMediaDOM(t, name+" on "+engine.Name, e.base, imgs, vp.want)
+			o.shot("media-" + name)
+			o.errors(name)
+		})
+	}
+}
