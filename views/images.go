@@ -36,7 +36,9 @@ func ratio(r float64) string {
 	return strconv.Itoa(int(math.Ceil(r*1000))) + "/1000"
 }
 
-func vh(v float64) string { return strconv.Itoa(int(math.Ceil(v))) + "vh" }
+// vh writes a length in vh, rounded down to a hundredth: a 16:9 picture on a 720p panel
+// must come out at 1280 px and not a hair over, or the browser takes the next width.
+func vh(v float64) string { return strconv.FormatFloat(math.Floor(v*100)/100, 'f', -1, 64) + "vh" }
 
 // plural writes n with the noun that fits it: "1 image", "3 images".
 func plural(n int, one, many string) string {
