@@ -38,6 +38,8 @@ lint:
 	@$(GO) mod tidy -diff >/dev/null || { echo "go mod tidy would change go.mod/go.sum: run it and commit the result"; $(GO) mod tidy -diff; exit 1; }
 	$(GO) vet $(PKGS)
 	$(GO) tool staticcheck $(PKGS)
+	@# the screen's scripts and styles against the TVs' old engines (esbuild's Go API, no Node)
+	$(GO) test -count=1 -run '^TestOldEngines' ./static/
 
 # test-deps: the Debian packages the tests need (.ci/test-packages): installed when root,
 # else named in one line with the command that installs them.
@@ -49,7 +51,7 @@ test: test-deps check-generated lint
 	$(GO) test -race -count=1 -timeout 30m $(PKGS); status=$$?; .ci/test-deps skipped; exit $$status
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./spencerclient/ ./server/
+	$(GO) test -run '^$$' -bench . -benchmem ./spencerclient/ ./server/ ./server/screens/
 	$(GO) run ./cmd/signage-bench
 
 # screenshots: refresh testdata/screenshots (the README shows some) from the browser tests.

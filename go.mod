@@ -9,6 +9,7 @@ require (
 	github.com/andybalholm/brotli v1.1.0
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
+	github.com/evanw/esbuild v0.28.2
 	github.com/go-playground/locales v0.14.2
 	github.com/google/renameio/v2 v2.0.2
 	github.com/google/uuid v1.6.0

@@ -18,6 +18,7 @@ import (
 
 	"github.com/spencer-signage/signage/server/media"
 	"github.com/spencer-signage/signage/server/news"
+	"github.com/spencer-signage/signage/server/screens"
 	"github.com/spencer-signage/signage/views"
 )
 
@@ -192,7 +193,7 @@ type adminUserlistDTO struct {
 }
 
 type adminScreenDTO struct {
-	ScreenInfo
+	screens.ScreenInfo
 	Instance string `json:"instance,omitempty"` // the instance that holds it, in a cluster
 	Online   bool   `json:"online"`
 	// Quiet says that the screen rests in its quiet hours: black, and maybe switched off
@@ -218,7 +219,7 @@ func orZero(t *time.Time) time.Time {
 
 // screenKey identifies a screen across reloads and reconnects: the id its page keeps (a
 // UUID), else (an older page, a script) its address and browser.
-func screenKey(info ScreenInfo) string {
+func screenKey(info screens.ScreenInfo) string {
 	if info.SID != "" {
 		return info.SID
 	}
@@ -241,14 +242,14 @@ type departures struct {
 }
 
 type departure struct {
-	info ScreenInfo
+	info screens.ScreenInfo
 	at   time.Time
 }
 
 func newDepartures() *departures { return &departures{gone: map[string]departure{}} }
 
 // add records that a screen disconnected; it is the hub's onLeave.
-func (d *departures) add(info ScreenInfo) {
+func (d *departures) add(info screens.ScreenInfo) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.gone) >= maxDeparted {

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/spencer-signage/signage/server/screens"
 	"github.com/spencer-signage/signage/views"
 )
 
@@ -214,7 +215,7 @@ func (a *alerter) evictLocked(online map[string]bool) bool {
 // describeScreen names a screen in an alert from what the server checked, never from text
 // a client chose: the userlist's configured name (else its id), the address, and the
 // browser as a label from a fixed vocabulary.
-func describeScreen(info ScreenInfo, names map[string]string) string {
+func describeScreen(info screens.ScreenInfo, names map[string]string) string {
 	ul := names[info.UserlistID]
 	if ul == "" {
 		ul = info.UserlistID

@@ -2,17 +2,12 @@ package server
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/gorilla/websocket"
 
 	"github.com/spencer-signage/signage/server/feed"
 	"github.com/spencer-signage/signage/server/news"
@@ -64,69 +59,6 @@ func BenchmarkEncodeFeeds(b *testing.B) {
 			if _, err := encodeFeed(c, k, "https://signage.example.com", feedAnnouncements{}); err != nil {
 				b.Fatal(err)
 			}
-		}
-	}
-}
-
-// BenchmarkHubBroadcast hands one prepared deck to 1,000 screens over loopback and waits
-// until every one has read it whole: the hub's queueing, its writers' socket writes, and
-// the clients' reads, all in this process. A deck of 2 items (about 9 KB) fits in a
-// socket's buffer and is written by the hub's writers alone; one of 20 (about 90 KB)
-// does not, and each screen finishes it on the slow path.
-func BenchmarkHubBroadcast(b *testing.B) {
-	for _, items := range []int{2, 20} {
-		b.Run(fmt.Sprintf("items=%d", items), func(b *testing.B) { benchBroadcast(b, items) })
-	}
-}
-
-func benchBroadcast(b *testing.B, items int) {
-	hub := NewHub(0, 0, slog.New(slog.DiscardHandler))
-	defer hub.Close()
-	now := time.Now()
-	c := newEdition(news.NewContent("u", "Lobby", "en-US", benchItems(items), news.StateItems, now, now))
-	frame := c.DeckMessage("").frame(false)
-	var upgrader websocket.Upgrader
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := upgrader.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		s := newScreen(hub, conn, r.URL.Query().Get("i"), "u", "", "127.0.0.1", "bench", "")
-		hub.Reserve(s.Addr) //nolint:errcheck
-		hub.Register(s)     //nolint:errcheck
-		s.writePump()
-		go s.readPump()
-	}))
-	defer ts.Close()
-	const screens = 1000
-	var received atomic.Int64
-	for i := range screens {
-		conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+fmt.Sprintf("/?i=%d", i), nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer conn.Close()
-		go func() { // reads whole decks straight from the socket: nothing else is sent
-			buf := make([]byte, len(frame))
-			for {
-				if _, err := io.ReadFull(conn.NetConn(), buf); err != nil {
-					return
-				}
-				received.Add(1)
-			}
-		}()
-	}
-	for hub.Total() < screens {
-		runtime.Gosched()
-	}
-	b.SetBytes(int64(len(frame)) * screens)
-	b.ReportAllocs()
-	want := int64(0)
-	for b.Loop() {
-		want += screens
-		hub.Deck(c)
-		for received.Load() < want {
-			runtime.Gosched()
 		}
 	}
 }

@@ -34,18 +34,27 @@ func screenshotDir(t *testing.T) string {
 	return t.TempDir()
 }
 
+// skipBrowserOnPurpose skips a browser test when SIGNAGE_SKIP_BROWSER=1 asks to; a test
+// that needs more than a browser calls it first, so that the skip asked for comes first.
+func skipBrowserOnPurpose(t *testing.T) {
+	t.Helper()
+	if os.Getenv("SIGNAGE_SKIP_BROWSER") == "1" {
+		t.Skip("SIGNAGE_SKIP_BROWSER=1: browser tests skipped on purpose")
+	}
+}
+
 // browser is one headless Chromium tab with its console errors collected.
 type browser struct {
 	ctx context.Context
 	cdp *browsertest.Chromedp
 }
 
-func newBrowser(t *testing.T, width, height int) *browser {
+// newBrowser starts a headless Chromium of its own; extra adds to its options (an
+// environment, a flag).
+func newBrowser(t *testing.T, width, height int, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
-	if os.Getenv("SIGNAGE_SKIP_BROWSER") == "1" {
-		t.Skip("SIGNAGE_SKIP_BROWSER=1: browser tests skipped on purpose")
-	}
-	cdp, err := browsertest.LaunchChromium(context.Background(), t.TempDir(), chromedp.WindowSize(width, height))
+	skipBrowserOnPurpose(t)
+	cdp, err := browsertest.LaunchChromium(context.Background(), t.TempDir(), append([]chromedp.ExecAllocatorOption{chromedp.WindowSize(width, height)}, extra...)...)
 	if err != nil {
 		t.Fatalf("%v, or set SIGNAGE_SKIP_BROWSER=1 to skip the browser tests on purpose", err)
 	}

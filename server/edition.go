@@ -10,10 +10,12 @@ import (
 	"regexp"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/spencer-signage/signage/server/feed"
 	"github.com/spencer-signage/signage/server/media"
 	"github.com/spencer-signage/signage/server/news"
+	"github.com/spencer-signage/signage/server/screens"
 	"github.com/spencer-signage/signage/views"
 )
 
@@ -33,10 +35,11 @@ type Edition struct {
 	mediaKey string          // names pictures
 	mediaGen atomic.Uint64   // the library's generation when pictures were asked
 
-	deck           *renderedDeck // shared by every edition of the same version
-	feeds          *feedCache    // per edition: the JSON feed carries the stale flag
-	feedIDs        feed.IDs      // the permanent ids of its Atom feed
-	modifiedHeader []string      // Content.Modified as a Last-Modified value
+	deck           *renderedDeck  // shared by every edition of the same version
+	feeds          *feedCache     // per edition: the JSON feed carries the stale flag
+	feedIDs        feed.IDs       // the permanent ids of its Atom feed
+	modifiedHeader []string       // Content.Modified as a Last-Modified value
+	loc            *time.Location // screens.time_zone: the slides' dates are its days
 }
 
 // renderedDeck holds the screen and embed fragments of one version: in the configured
@@ -64,7 +67,7 @@ type deckLang struct {
 type langDeck struct {
 	deckHTML  []byte
 	embedHTML []byte
-	deckMsg   *preparedMessage
+	deckMsg   *screens.Message
 }
 
 // maxLangs bounds the renderings per version, and maxLocales the locales remembered;
@@ -83,6 +86,7 @@ type editions struct {
 	log     *slog.Logger
 	feedIDs feed.IDs       // of the feeds of every edition
 	media   *media.Library // nil with media.proxy = false
+	loc     *time.Location // screens.time_zone
 
 	current   sync.Map   // userlist id -> *Edition; read without a lock on every request
 	announced sync.Map   // userlist id -> *Edition the screens were last told of
@@ -120,7 +124,10 @@ func (es *editions) of(c *news.Content, active func(string) bool) *Edition {
 			return prev
 		}
 	}
-	e := &Edition{Content: c, Version: c.Version, media: es.media, feeds: newFeedCache(), feedIDs: es.feedIDs}
+	e := &Edition{Content: c, Version: c.Version, media: es.media, feeds: newFeedCache(), feedIDs: es.feedIDs, loc: es.loc}
+	if e.loc == nil {
+		e.loc = time.Local
+	}
 	if es.media != nil {
 		// The generation first: a picture that arrives while they are asked makes the next
 		// request ask again.
@@ -214,7 +221,7 @@ func (e *Edition) viewDeck(lang string) views.Deck {
 			BodyHTML:  it.BodyHTML,
 			ImageURL:  it.ImageURL,
 			Link:      it.Link,
-			Published: it.Published,
+			Published: it.Published.In(e.loc),
 			Author:    it.Author,
 			Pinned:    it.Pinned,
 		}
@@ -254,7 +261,7 @@ func renderLang(e *Edition, lang string) (*langDeck, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &langDeck{deckHTML: deck.Bytes(), embedHTML: embed.Bytes(), deckMsg: newTextMessage(msg)}, nil
+	return &langDeck{deckHTML: deck.Bytes(), embedHTML: embed.Bytes(), deckMsg: screens.NewMessage(msg)}, nil
 }
 
 // forLang returns the deck for a screen in locale lang, rendering and keeping it on first
@@ -312,7 +319,7 @@ func (e *Edition) DeckHTML(lang string) []byte { return e.forLang(lang).deckHTML
 func (e *Edition) EmbedHTML(lang string) []byte { return e.forLang(lang).embedHTML }
 
 // DeckMessage is the WebSocket deck message in lang, prepared once for all screens.
-func (e *Edition) DeckMessage(lang string) *preparedMessage {
+func (e *Edition) DeckMessage(lang string) *screens.Message {
 	return e.forLang(lang).deckMsg
 }
 

@@ -15,9 +15,9 @@ import (
 )
 
 // TestDeckFramesFollowNegotiation: a screen that negotiated permessage-deflate gets its deck
-// compressed (RSV1 set, RFC 7692), one that did not gets it plain; both inflate or read to
-// the same deck. It reads the frames off the wire, so it also notices if the server stops
-// seeing the negotiation (gorilla keeps it unexported).
+// compressed (RSV1 set on its first frame, RFC 7692), one that did not gets it plain; both
+// inflate or read to the same deck. It reads the frames off the wire, as a browser gets
+// them.
 func TestDeckFramesFollowNegotiation(t *testing.T) {
 	e := newEnv(t, time.Minute)
 	var decks [2][]byte
@@ -46,28 +46,23 @@ func TestDeckFramesFollowNegotiation(t *testing.T) {
 			if negotiated != (offer != "") {
 				t.Fatalf("offer %q, negotiated %v", offer, negotiated)
 			}
-			var h [10]byte
-			if _, err := io.ReadFull(br, h[:2]); err != nil {
-				t.Fatal(err)
-			}
-			b0, n := h[0], int(h[1]&0x7f)
-			switch n {
-			case 126:
-				io.ReadFull(br, h[:2]) //nolint:errcheck
-				n = int(binary.BigEndian.Uint16(h[:2]))
-			case 127:
-				io.ReadFull(br, h[:8]) //nolint:errcheck
-				n = int(binary.BigEndian.Uint64(h[:8]))
-			}
-			payload := make([]byte, n)
-			if _, err := io.ReadFull(br, payload); err != nil {
-				t.Fatal(err)
-			}
-			if fin, op := b0&0x80 != 0, b0&0x0f; !fin || op != 1 {
-				t.Fatalf("first frame: fin %v opcode %d, want a whole text message", fin, op)
-			}
-			if compressed := b0&0x40 != 0; compressed != negotiated {
-				t.Fatalf("deck compressed %v with deflate negotiated %v", compressed, negotiated)
+			var payload []byte
+			for first := true; ; first = false {
+				b0, part := readFrame(t, br)
+				if first {
+					if op := b0 & 0x0f; op != 1 {
+						t.Fatalf("first frame: opcode %d, want a text message", op)
+					}
+					if compressed := b0&0x40 != 0; compressed != negotiated {
+						t.Fatalf("deck compressed %v with deflate negotiated %v", compressed, negotiated)
+					}
+				} else if op := b0 & 0x0f; op != 0 {
+					t.Fatalf("frame %#x inside the deck", b0)
+				}
+				payload = append(payload, part...)
+				if b0&0x80 != 0 {
+					break
+				}
 			}
 			if negotiated {
 				tail := strings.NewReader("\x00\x00\xff\xff\x01\x00\x00\xff\xff")
@@ -84,4 +79,27 @@ func TestDeckFramesFollowNegotiation(t *testing.T) {
 	if !bytes.Equal(decks[0], decks[1]) {
 		t.Errorf("the compressed deck does not inflate to the plain one")
 	}
+}
+
+// readFrame reads one unmasked frame: its first byte and its payload.
+func readFrame(t *testing.T, br *bufio.Reader) (byte, []byte) {
+	t.Helper()
+	var h [8]byte
+	if _, err := io.ReadFull(br, h[:2]); err != nil {
+		t.Fatal(err)
+	}
+	b0, n := h[0], int(h[1]&0x7f)
+	switch n {
+	case 126:
+		io.ReadFull(br, h[:2]) //nolint:errcheck
+		n = int(binary.BigEndian.Uint16(h[:2]))
+	case 127:
+		io.ReadFull(br, h[:8]) //nolint:errcheck
+		n = int(binary.BigEndian.Uint64(h[:8]))
+	}
+	payload := make([]byte, n)
+	if _, err := io.ReadFull(br, payload); err != nil {
+		t.Fatal(err)
+	}
+	return b0, payload
 }

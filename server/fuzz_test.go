@@ -1,35 +1,12 @@
 package server
 
 import (
-	"log/slog"
 	"net/http/httptest"
 	"regexp"
 	"testing"
 
-	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 )
-
-// FuzzScreenMessage feeds arbitrary frames to a screen's message reader: it never panics
-// and keeps only bounded values.
-func FuzzScreenMessage(f *testing.F) {
-	for _, seed := range []string{
-		`{"type":"heartbeat","version":"abc","viewport":"1920x1080"}`,
-		`{"type":"heartbeat","version":` + `"` + string(make([]byte, 100)) + `"}`,
-		`{"type":"reload"}`, `[]`, `null`, `{"type":1}`, "\xff\xfe", `{"type":"heartbeat","viewport":{"a":1}}`,
-	} {
-		f.Add(websocket.TextMessage, []byte(seed))
-	}
-	f.Add(websocket.BinaryMessage, []byte{0, 1, 2})
-	f.Fuzz(func(t *testing.T, kind int, msg []byte) {
-		s := newScreen(NewHub(0, 0, slog.Default()), nil, "s1", "u", "", "127.0.0.1", "ua", "v0")
-		s.receive(kind, msg)
-		info := s.Info()
-		if len(info.Version) > 64 || len(info.Viewport) > 32 {
-			t.Fatalf("unbounded values kept: %d, %d", len(info.Version), len(info.Viewport))
-		}
-	})
-}
 
 var safeLang = regexp.MustCompile(`^([A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2})?$`)
 

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/spencer-signage/signage/server"
 	"github.com/spencer-signage/signage/spencerclient/spencertest"
 	"github.com/spencer-signage/signage/views"
 )
@@ -55,17 +56,17 @@ var dutchDate = regexp.MustCompile(`^\d{1,2} (januari|februari|maart|april|mei|j
 // TestBrowserScreenSpeaksDutch walks a Dutch screen as a passer-by reads it: every slide
 // of the demo's two userlists, the stale marker, the clock and the demo badge, and the
 // empty, unknown and waiting states, each from the real server. No English text of ours
-// shows anywhere; the dates are Dutch from the server on, and the script, writing them
-// again in the browser's time zone, writes the same.
+// shows anywhere; the dates are Dutch from the server on, and the page keeps them, in
+// the server's time zone whatever the browser's.
 func TestBrowserScreenSpeaksDutch(t *testing.T) {
 	const empty = "7a7a7a7a-1111-4222-8333-944444444444"
 	const unknown = "00000000-0000-4000-8000-000000000000"
 	const waiting = "0b0b0b0b-2222-4333-8444-955555555555"
-	e := newLayoutEnv(t)
+	e := newLayoutEnv(t, func(c *server.Config) { c.Screens.TimeZone = "Pacific/Honolulu" })
 	e.fake.SetPublications(empty, []map[string]any{})
 	b := newBrowser(t, 1280, 720)
-	// The server writes dates in UTC; so does this browser, so that the two can be compared.
-	if _, err := chromedp.Call(b.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "UTC"}); err != nil {
+	// The browser is in a third zone, where days differ from both UTC's and Honolulu's.
+	if _, err := chromedp.Call(b.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"}); err != nil {
 		t.Fatal(err)
 	}
 	var seen []string
@@ -129,11 +130,12 @@ func TestBrowserScreenSpeaksDutch(t *testing.T) {
 		}
 	}
 
-	// The chrome at its fullest: the stale marker too. The clock is a 24-hour one.
+	// The chrome at its fullest: the stale marker too, in the server's zone (07:00 UTC is
+	// 21:00 in Honolulu). The clock is a 24-hour one.
 	eval[bool](t, b, `(window.__signage.status(true, '2026-11-28T07:00:00Z'), true)`)
 	waitJS(t, b, 5*time.Second, "the stale marker", `!document.getElementById('stale-marker').hidden`)
 	look("the chrome")
-	if got := eval[string](t, b, `document.getElementById('stale-marker').textContent`); got != "Laatst bijgewerkt om 07:00" {
+	if got := eval[string](t, b, `document.getElementById('stale-marker').textContent`); got != "Laatst bijgewerkt om 21:00" {
 		t.Errorf("stale marker %q", got)
 	}
 	if clock := eval[string](t, b, `document.getElementById('clock').textContent`); !regexp.MustCompile(`^[0-2]\d:[0-5]\d$`).MatchString(clock) {
@@ -154,20 +156,17 @@ func TestBrowserScreenSpeaksDutch(t *testing.T) {
 	look("the waiting state")
 	e.fake.SetFault(spencertest.Fault{})
 
-	// Where the screen's time zone puts a publication on another day than UTC's, the
-	// script writes that day, in Dutch still: 09:00 UTC on 28 November is the 27th in
-	// Honolulu.
-	if _, err := chromedp.Call(b.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Pacific/Honolulu"}); err != nil {
-		t.Fatal(err)
-	}
+	// A publication is dated by the server's time zone (screens.time_zone), in Dutch
+	// still, whatever the browser's: 09:00 UTC on 28 November is the 27th in Honolulu,
+	// and the 28th in Tokyo, where this browser is.
 	open(layoutList, "")
 	if got := eval[string](t, b, `document.querySelector('.slide[data-id=split] time').textContent`); got != "27 november 2026" {
-		t.Errorf("in Honolulu, a publication of 28 November 09:00 UTC is dated %q", got)
+		t.Errorf("with the server in Honolulu, a publication of 28 November 09:00 UTC is dated %q", got)
 	}
 	b.navigate(t, e.base+"/embed/"+layoutList+"?lang=nl-BE")
 	waitJS(t, b, 10*time.Second, "the widget", `!!window.__signageEmbed`)
 	if got := eval[string](t, b, `document.querySelector('.headline[data-id=split] time').textContent`); !strings.HasPrefix(got, "27 nov") {
-		t.Errorf("in Honolulu, the embed dates a publication of 28 November 09:00 UTC %q", got)
+		t.Errorf("with the server in Honolulu, the embed dates a publication of 28 November 09:00 UTC %q", got)
 	}
 
 	t.Logf("%d texts seen, %d English texts of ours looked for", len(seen), len(ourEnglish("nl-BE")))

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/spencer-signage/signage/server/screens"
 	"github.com/spencer-signage/signage/views"
 )
 
@@ -29,7 +30,7 @@ type layerKey struct {
 
 type layer struct {
 	screen, embed string
-	msg           *preparedMessage
+	msg           *screens.Message
 	// version names the announcements shown ("" for none): a screen that shows them
 	// already is not sent them again when it connects.
 	version string
@@ -72,7 +73,7 @@ func (s *Server) layer(userlist, lang string) *layer {
 		Version string `json:"version"`
 		HTML    string `json:"html"`
 	}{"announcements", version, screen.String()})
-	l := &layer{screen: screen.String(), embed: embed.String(), msg: newTextMessage(b), version: version}
+	l := &layer{screen: screen.String(), embed: embed.String(), msg: screens.NewMessage(b), version: version}
 
 	s.layers.mu.Lock()
 	defer s.layers.mu.Unlock()
@@ -83,12 +84,12 @@ func (s *Server) layer(userlist, lang string) *layer {
 }
 
 // quietMessages are the two quiet messages, prepared once.
-var quietMessages = [2]*preparedMessage{
-	newTextMessage([]byte(`{"type":"quiet","quiet":false}`)),
-	newTextMessage([]byte(`{"type":"quiet","quiet":true}`)),
+var quietMessages = [2]*screens.Message{
+	screens.NewMessage([]byte(`{"type":"quiet","quiet":false}`)),
+	screens.NewMessage([]byte(`{"type":"quiet","quiet":true}`)),
 }
 
-func quietMessage(on bool) *preparedMessage {
+func quietMessage(on bool) *screens.Message {
 	if on {
 		return quietMessages[1]
 	}
@@ -97,7 +98,7 @@ func quietMessage(on bool) *preparedMessage {
 
 // pushAnnouncements tells every screen of this instance the announcements it must show.
 func (s *Server) pushAnnouncements([]Announcement) {
-	s.hub.Announce(func(sc *Screen) *preparedMessage { return s.layer(sc.UserlistID, sc.Lang).msg })
+	s.hub.Announce(func(sc *screens.Screen) *screens.Message { return s.layer(sc.UserlistID, sc.Lang).msg })
 }
 
 // pushQuiet tells every screen of this instance, but those that opted out, that the quiet

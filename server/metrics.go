@@ -15,6 +15,7 @@ import (
 
 	"github.com/spencer-signage/signage/server/media"
 	"github.com/spencer-signage/signage/server/news"
+	"github.com/spencer-signage/signage/server/screens"
 	"github.com/spencer-signage/signage/spencerclient"
 )
 
@@ -36,7 +37,7 @@ type routeStatus struct {
 
 // metricSources are what the metrics read at scrape time.
 type metricSources struct {
-	hub     *Hub
+	hub     *screens.Hub
 	news    userlists
 	token   func() spencerclient.TokenStatus // nil when unknown
 	skipped func() int64                     // nil when unknown
@@ -71,11 +72,13 @@ func newMetrics(src metricSources) *metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&stateCollector{news: src.news, hub: hub},
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signage_broadcasts_total", Help: "Deck and status changes fanned out to the screens of a userlist."},
-			func() float64 { return float64(hub.broadcasts.Load()) }),
+			func() float64 { return float64(hub.Broadcasts()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signage_screens_dropped_total", Help: "Screens dropped because a write to them stalled or failed."},
-			func() float64 { return float64(hub.dropped.Load()) }),
+			func() float64 { return float64(hub.Dropped()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signage_screen_connects_total", Help: "WebSocket connections of screens."},
-			func() float64 { return float64(hub.connects.Load()) }),
+			func() float64 { return float64(hub.Connects()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signage_screens_flooding_total", Help: "Screens closed (1008) for sending far more messages than a page does."},
+			func() float64 { return float64(hub.TooFast()) }),
 	)
 	if ts := src.token; ts != nil {
 		m.reg.MustRegister(
@@ -143,7 +146,7 @@ func (m *metrics) handler() http.Handler {
 // ones are summed under "other", so a stranger cannot grow the series.
 type stateCollector struct {
 	news userlists
-	hub  *Hub
+	hub  *screens.Hub
 }
 
 var (

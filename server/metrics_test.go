@@ -36,7 +36,7 @@ func TestMetrics(t *testing.T) {
 		"signage_upstream_requests_total", "signage_upstream_request_seconds", "signage_token_renewals_total",
 		"signage_token_failures_total", "signage_token_expiry_seconds", "signage_userlist_items", "signage_userlist_stale_seconds",
 		"signage_screens_connected", "signage_broadcasts_total", "signage_screens_dropped_total", "signage_http_requests_total",
-		"signage_publications_skipped_total", "signage_screen_connects_total",
+		"signage_publications_skipped_total", "signage_screen_connects_total", "signage_screens_flooding_total",
 	} {
 		if families[name] == nil {
 			t.Errorf("no %s", name)

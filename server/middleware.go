@@ -26,9 +26,12 @@ func (s *Server) securityHeaders() func(echo.Context) {
 		imgSrc = "img-src 'self' data:; "
 	}
 	base := "default-src 'self'; script-src 'self'; style-src 'self'; " + imgSrc +
-		"connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; "
-	pageCSP := []string{base + "frame-ancestors 'none'"}
-	embedCSP := []string{base + "frame-ancestors " + ancestors}
+		"worker-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; "
+	// A screen's WebSocket is its own origin's, but engines before CSP Level 3 (Chromium
+	// 64 among them) do not count ws: and wss: as 'self', and would refuse it; the host
+	// cannot be named in a policy built once, and only our own scripts run on the page.
+	pageCSP := []string{base + "connect-src 'self' ws: wss:; frame-ancestors 'none'"}
+	embedCSP := []string{base + "connect-src 'self'; frame-ancestors " + ancestors}
 	nosniff, referrer, deny := []string{"nosniff"}, []string{"strict-origin-when-cross-origin"}, []string{"DENY"}
 	return func(c echo.Context) {
 		h := c.Response().Header()

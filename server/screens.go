@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/spencer-signage/signage/server/news"
+	"github.com/spencer-signage/signage/server/screens"
 	"github.com/spencer-signage/signage/views"
 )
 
@@ -110,8 +111,12 @@ func (s *Server) handleScreen(c echo.Context) error {
 	} else {
 		page.Deck = views.Deck{UserListID: ul.ID, Name: ul.Name, State: views.DeckLoading, Locale: views.LocaleFor(opts.Lang)}
 	}
+	page.Now = s.screenTime() // last: the page keeps the difference from the time it got it
 	return s.render(c, views.Screen(page))
 }
+
+// screenTime is the server's time as screens show it: in screens.time_zone.
+func (s *Server) screenTime() time.Time { return s.now().In(s.quiet.loc) }
 
 func (s *Server) handleEmbed(c echo.Context) error {
 	ul, err := s.userlist(c.Param("id"))
@@ -143,6 +148,10 @@ type fragment struct {
 	Announcements        string `json:"announcements"`
 	AnnouncementsVersion string `json:"announcements_version,omitempty"`
 	Quiet                bool   `json:"quiet,omitempty"`
+	// Now is the server's time (milliseconds since the epoch) and Zone its zone, from which
+	// a screen keeps its clock.
+	Now  int64      `json:"now"`
+	Zone views.Zone `json:"zone"`
 }
 
 func (s *Server) handleScreenDeck(c echo.Context) error {
@@ -174,14 +183,16 @@ func (s *Server) serveFragment(c echo.Context, html func(*Edition, string) []byt
 			f.HTML = string(html(ct, opts.Lang))
 		}
 	}
+	now := s.screenTime()
+	f.Now, f.Zone = now.UnixMilli(), views.ZoneAt(now)
 	if h := c.Response().Header(); h.Get("Cache-Control") == "" { // a keyed one is no-store
 		h.Set("Cache-Control", "no-cache")
 	}
 	return c.JSON(http.StatusOK, f)
 }
 
-// handleScreenWS upgrades a screen to a WebSocket and hands it to the hub. The handler
-// returns once the screen's reader and writer run.
+// handleScreenWS upgrades a screen to a WebSocket and hands it to the hub, with what it
+// must be sent on connecting. The handler returns once the screen runs.
 func (s *Server) handleScreenWS(c echo.Context) error {
 	ul, err := s.userlist(c.Param("id"))
 	if err != nil {
@@ -205,20 +216,21 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 	q := r.URL.Query()
 	opts := s.pageOptions(c)
 	id := s.newScreenID()
-	scr := newScreen(s.hub, conn, id, ul.ID, opts.Lang, addr, truncate(r.UserAgent(), 256), truncate(q.Get("v"), 64))
-	scr.deflate = s.upgrader.EnableCompression && offersDeflate(r.Header)
+	p := screens.Params{ID: id, Userlist: ul.ID, Lang: opts.Lang, Addr: addr,
+		UserAgent: truncate(r.UserAgent(), 256), Version: truncate(q.Get("v"), 64),
+		QuietOff: q.Get("quiet") == "off"}
 	if sid := strings.ToLower(q.Get("sid")); IsUUID(sid) {
-		scr.SID = sid
+		p.SID = sid
 	}
-	scr.QuietOff = q.Get("quiet") == "off"
+	scr := s.hub.NewScreen(conn, p)
 	// What the page may have missed while it was away: the announcements (unless it shows
 	// these ones, ?a=) and the quiet hours (unless it is in that state, ?q=). Queued before
 	// the screen joins the hub, so that a change broadcast from then on replaces them.
 	if l := s.layer(ul.ID, opts.Lang); q.Get("a") != l.version {
-		scr.queueAnnouncements(l.msg)
+		scr.QueueAnnouncements(l.msg)
 	}
 	if quiet := s.quietFor(scr.QuietOff); quiet != (q.Get("q") == "1") {
-		scr.queueQuiet(quietMessage(quiet))
+		scr.QueueQuiet(quietMessage(quiet))
 	}
 	if err := s.hub.Register(scr); err != nil {
 		s.hub.Release(addr)
@@ -228,17 +240,16 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 	s.news.Watch(ul.ID)
 	switch ct := s.edition(ul.Content()); {
 	case q.Get("b") != "" && q.Get("b") != s.build:
-		scr.sendReload()
+		scr.QueueReload()
 	case ct != nil:
 		if ct.Version != q.Get("v") {
-			scr.sendDeck(ct.DeckMessage(opts.Lang), &ct.Version)
+			scr.QueueDeck(ct.DeckMessage(opts.Lang), ct.Version)
 		}
 		if ct.Stale {
-			scr.sendStatus(statusPrepared(ct))
+			scr.QueueStatus(statusMessageOf(ct))
 		}
 	}
-	go scr.writePump()
-	go scr.readPump()
+	scr.Start()
 	return nil
 }
 

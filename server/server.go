@@ -1,5 +1,5 @@
-// Package server serves Spencer news to screens, embeds and feed readers: the hub of
-// WebSocket screens, what is rendered of each content of the news, and the HTTP routes.
+// Package server serves Spencer news to screens, embeds and feed readers: what is rendered
+// of each content of the news, the messages screens are sent, and the HTTP routes.
 package server
 
 import (
@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/spencer-signage/signage/server/feed"
 	"github.com/spencer-signage/signage/server/media"
 	"github.com/spencer-signage/signage/server/news"
+	"github.com/spencer-signage/signage/server/screens"
 	"github.com/spencer-signage/signage/spencerclient"
 	"github.com/spencer-signage/signage/static"
 	"github.com/spencer-signage/signage/views"
@@ -31,7 +31,7 @@ type Options struct {
 	// starts it, and shares the work with the other instances through its engine.
 	News *news.Poller
 	// Hub holds the screens; it is also News's watchers. New makes one when nil.
-	Hub         *Hub
+	Hub         *screens.Hub
 	TokenStatus func() spencerclient.TokenStatus // for /admin; nil when unknown
 	// Skipped counts publications skipped for want of a title and a body; nil when unknown.
 	Skipped    func() int64
@@ -49,8 +49,8 @@ type Options struct {
 	HeartbeatInterval time.Duration
 	// AlertCheckInterval is how often alerts are evaluated (15 s; tests shorten it).
 	AlertCheckInterval time.Duration
-	// Now is the clock of the quiet hours and of the announcements' expiry (time.Now when
-	// nil; tests drive it rather than wait for 19:00).
+	// Now is the clock of the quiet hours, of the announcements' expiry and of the time the
+	// screens show (time.Now when nil; tests drive it rather than wait for 19:00).
 	Now func() time.Time
 }
 
@@ -85,7 +85,7 @@ type Server struct {
 	echo     *echo.Echo
 	http     *http.Server
 	news     *news.Poller
-	hub      *Hub
+	hub      *screens.Hub
 	editions *editions
 	media    *media.Library // nil with media.proxy = false
 	static   *static.Files
@@ -99,7 +99,7 @@ type Server struct {
 	csrf      csrfTokens    // of the admin actions
 	guesses   *guesses      // wrong admin tokens per client
 	heartbeat time.Duration // how often screens report; two missed and a screen is offline
-	upgrader  websocket.Upgrader
+	upgrader  *websocket.Upgrader
 	proxies   *proxies
 	// publicHost is the host[:port] of public_url, "" without one.
 	publicHost  string
@@ -134,7 +134,7 @@ func New(cfg Config, opts Options) *Server {
 		log:       opts.Logger,
 		news:      opts.News,
 		hub:       opts.Hub,
-		editions:  &editions{log: opts.Logger, feedIDs: feed.NewIDs(upstreamIdentity(cfg.Spencer, opts.Demo))},
+		editions:  &editions{log: opts.Logger, feedIDs: feed.NewIDs(upstreamIdentity(cfg.Spencer, opts.Demo)), loc: cfg.Screens.Location()},
 		static:    static.New(),
 		names:     map[string]string{},
 		serveErr:  make(chan error, 1),
@@ -184,7 +184,8 @@ func New(cfg Config, opts Options) *Server {
 		AdminJS:  s.static.Path("admin.js"),
 	}
 	s.gone = newDepartures()
-	s.hub.onLeave = s.gone.add
+	s.hub.OnLeave(s.gone.add)
+	s.hub.SetHeartbeat(s.heartbeat)
 	sources := metricSources{hub: s.hub, news: s.news, token: opts.TokenStatus, skipped: opts.Skipped, media: s.media}
 	if s.clustered() {
 		sources.cluster = s.cluster
@@ -205,14 +206,7 @@ func New(cfg Config, opts Options) *Server {
 		// One message per event for the whole cluster: the leader's.
 		s.alerts.active = s.cluster.Leader
 	}
-	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:    512,
-		WriteBufferSize:   4096,
-		WriteBufferPool:   &sync.Pool{},
-		HandshakeTimeout:  10 * time.Second,
-		EnableCompression: true,
-		CheckOrigin:       s.checkOrigin,
-	}
+	s.upgrader = screens.NewUpgrader(s.checkOrigin)
 	s.echo = s.routes()
 	s.http = &http.Server{
 		Handler:           s.echo,
@@ -240,10 +234,10 @@ func (s *Server) onChange(c *news.Content) {
 		return
 	}
 	if prev == nil || prev.Version != e.Version {
-		s.hub.Deck(e)
+		s.hub.Deck(e.Userlist, e.Version, e.DeckMessage)
 	}
 	if prev != nil && prev.Stale != e.Stale || prev == nil && e.Stale {
-		s.hub.Status(e)
+		s.hub.Status(e.Userlist, statusMessageOf(e))
 	}
 }
 
@@ -256,7 +250,7 @@ func (s *Server) edition(c *news.Content) *Edition {
 func (s *Server) Handler() http.Handler { return s.echo }
 
 // Hub is the server's hub of screens.
-func (s *Server) Hub() *Hub { return s.hub }
+func (s *Server) Hub() *screens.Hub { return s.hub }
 
 // News is the server's news of each userlist.
 func (s *Server) News() *news.Poller { return s.news }

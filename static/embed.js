@@ -1,5 +1,6 @@
 // spencer-signage embed widget: keeps the headline list fresh and tells the host page its
-// height, so an iframe needs no fixed size.
+// height, so an iframe needs no fixed size. Written, like the screen's script, for the
+// TVs' old engines: ES2016 syntax, no API newer than Chromium 53 but behind a test.
 (() => {
   "use strict";
   const body = document.body;
@@ -8,8 +9,6 @@
   if (!body || !list) return;
   const userlist = body.dataset.userlist || "";
   const lang = body.dataset.lang || "";
-  // the CLDR locale the server wrote the dates in
-  const locale = body.dataset.locale || document.documentElement.lang || undefined;
   const key = body.dataset.key || "";
   const build = body.dataset.build || "";
   const limit = parseInt(body.dataset.limit, 10) || 0;
@@ -19,18 +18,6 @@
   function applyLimit() {
     if (limit <= 0) return;
     list.querySelectorAll(".headline").forEach((li, i) => { li.hidden = i >= limit; });
-  }
-
-  // The server wrote each date as a day in UTC; where the reader's time zone puts it on
-  // another day, Intl writes it again in the same locale and form.
-  const utcDay = (d) => d.getDate() === d.getUTCDate() && d.getMonth() === d.getUTCMonth() && d.getFullYear() === d.getUTCFullYear();
-  function localizeDates() {
-    let fmt;
-    try { fmt = new Intl.DateTimeFormat(locale, { dateStyle: "medium" }); } catch (e) { return; }
-    for (const t of list.querySelectorAll("time[datetime]")) {
-      const d = new Date(t.getAttribute("datetime"));
-      if (!isNaN(d) && !utcDay(d)) t.textContent = fmt.format(d);
-    }
   }
 
   // contentHeight is what the widget needs, measured on its content: the document's
@@ -45,7 +32,7 @@
   // height the widget asks for does not change.
   function hideCut() {
     const bottom = innerHeight + 0.5;
-    for (const li of list.querySelectorAll(".headline")) {
+    for (const li of Array.from(list.querySelectorAll(".headline"))) {
       li.classList.toggle("is-cut", li.getBoundingClientRect().bottom > bottom);
     }
   }
@@ -59,38 +46,65 @@
     window.parent.postMessage({ type: "signage-embed-height", height: h }, "*");
   }
 
-  async function poll() {
-    const p = new URLSearchParams({ v: version });
+  // poll asks for the list again; the dates in it are the server's days, in its
+  // screens.time_zone, as on the page it rendered.
+  function poll() {
+    const p = new URLSearchParams();
+    p.set("v", version);
     if (lang) p.set("lang", lang);
     if (key) p.set("key", key);
-    try {
-      const res = await fetch("/embed/" + encodeURIComponent(userlist) + "/fragment?" + p, { cache: "no-store" });
-      if (!res.ok) return;
-      const f = await res.json();
-      if (f.build && build && f.build !== build) { location.reload(); return; }
-      if (announcements && typeof f.announcements === "string" && f.announcements !== announcements.dataset.html) {
-        announcements.innerHTML = announcements.dataset.html = f.announcements;
-        update();
+    fetch("/embed/" + encodeURIComponent(userlist) + "/fragment?" + p, { cache: "no-store" })
+      .then((res) => (res.ok ? res.json() : null))
+      .then((f) => {
+        if (!f) return;
+        if (f.build && build && f.build !== build) { location.reload(); return; }
+        if (announcements && typeof f.announcements === "string" && f.announcements !== announcements.dataset.html) {
+          announcements.innerHTML = announcements.dataset.html = f.announcements;
+          update();
+        }
+        if (f.html && f.version !== version) {
+          const tpl = document.createElement("template");
+          tpl.innerHTML = f.html;
+          list.textContent = "";
+          list.appendChild(tpl.content);
+          list.dataset.version = version = f.version;
+          applyLimit();
+          update();
+        }
+      })
+      .catch(() => { /* keep what we show */ });
+  }
+
+  // A <meta http-equiv="refresh"> reloads the widget while its script cannot run;
+  // removing it does not cancel the reload it scheduled, stopping the loaded document
+  // does.
+  function cancelFrozenPageRefresh() {
+    const meta = document.querySelector('meta[http-equiv="refresh"]');
+    if (!meta) return;
+    const stop = () => {
+      if (meta.parentNode) meta.parentNode.removeChild(meta);
+      if (!window.stop) return;
+      window.stop();
+      // stop() also ends the loads still under way, lazy images not yet in view among
+      // them: those start again.
+      for (const img of Array.from(document.images)) {
+        if (img.complete && img.naturalWidth > 0) continue;
+        const src = img.getAttribute("src");
+        img.removeAttribute("src");
+        if (src) img.setAttribute("src", src);
       }
-      if (f.html && f.version !== version) {
-        const tpl = document.createElement("template");
-        tpl.innerHTML = f.html;
-        list.replaceChildren(tpl.content);
-        list.dataset.version = version = f.version;
-        applyLimit();
-        localizeDates();
-        update();
-      }
-    } catch (e) { /* keep what we show */ }
+    };
+    if (document.readyState === "complete") stop();
+    else addEventListener("load", stop);
   }
 
   if (announcements) announcements.dataset.html = announcements.innerHTML.trim();
   applyLimit();
-  localizeDates();
   update();
   addEventListener("load", update);
   addEventListener("resize", update);
   if ("ResizeObserver" in window) new ResizeObserver(update).observe(body);
   setInterval(poll, 30000 + Math.random() * 5000);
+  cancelFrozenPageRefresh();
   window.__signageEmbed = { version: () => version, height: contentHeight };
 })();

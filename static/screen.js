@@ -1,6 +1,8 @@
 // spencer-signage kiosk screen: rotates the slides the server rendered, keeps them live
 // over a WebSocket (with HTTP polling as a fallback), and heals itself: reconnects with
-// backoff and jitter, reloads when the server's build changes and once a night.
+// backoff and jitter, reloads when the server's build changes and once a night. Written
+// for old TVs: ES2016 (no async, so that Chromium 53 runs it), and no API newer than
+// Chromium 53 but behind a test (make lint checks both).
 (() => {
   "use strict";
 
@@ -13,17 +15,110 @@
     build: body.dataset.build || "",
     interval: Math.max(3, parseInt(body.dataset.interval, 10) || 12) * 1000,
     lang: body.dataset.lang || "",
-    // locale is the CLDR locale the server wrote the dates in: Intl writes in the same one,
-    // so that what the script writes matches what the page showed before it ran.
+    // locale is the CLDR locale the server wrote the dates in: Intl writes the clock in
+    // the same one, so that what the script writes matches what the page showed before.
     locale: body.dataset.locale || document.documentElement.lang || undefined,
     key: body.dataset.key || "",
     clock: body.dataset.clock === "1",
-    quietHour: parseInt(body.dataset.quietHour, 10),
+    reloadHour: parseInt(body.dataset.quietHour, 10),
   };
   const STALE_MARKER_AFTER = (parseInt(body.dataset.staleMarkerAfter, 10) || 300) * 1000;
   const HEARTBEAT_EVERY = 30 * 1000;
   const POLL_EVERY = 30 * 1000;
-  const loadedAt = Date.now();
+  const CLOCK_CHECK_EVERY = 3600 * 1000; // the server's time, asked again while on the WebSocket
+  const reduceMotion = !!(window.matchMedia && matchMedia("(prefers-reduced-motion: reduce)").matches);
+
+  // ---- the server's clock ----
+  // The clock, the "last updated" marker and the nightly reload follow the server's time
+  // in its screens.time_zone, never the device's (signage networks block NTP, TVs keep
+  // their factory zone): the difference from the device's clock (skew), measured from the
+  // page and from each poll's answer, and the zone as the server gives it (views.Zone).
+  const clock = { skew: 0, at: 0, zone: { offset: 0, until: 0, next: 0 }, base: 0 };
+
+  function zoneOf(z) {
+    return z && typeof z.offset === "number" ? { offset: z.offset, until: z.until || 0, next: z.next || 0 } : null;
+  }
+
+  // setClock takes the server's time serverMs seen at the device's deviceMs, in zone z;
+  // keep remembers it for the next page.
+  function setClock(serverMs, deviceMs, z, keep) {
+    if (!(serverMs > 0)) return;
+    clock.skew = serverMs - deviceMs;
+    clock.at = serverMs;
+    clock.zone = zoneOf(z) || clock.zone;
+    // the device's clock against its monotonic one: they part when someone sets it
+    clock.base = Date.now() - performance.now();
+    if (keep) {
+      try { localStorage.setItem("signage-clock", JSON.stringify({ skew: clock.skew, at: clock.at, zone: clock.zone })); } catch (e) { /* no storage */ }
+    }
+  }
+
+  function serverNow() { return Date.now() + clock.skew; }
+
+  // wall is the instant t as a Date whose UTC fields read the server's zone's time.
+  function wall(t) {
+    const z = clock.zone;
+    const offset = z.until && t >= z.until ? z.next : z.offset;
+    return new Date(t + offset * 60000);
+  }
+
+  let timeFormat = null;
+  try {
+    timeFormat = new Intl.DateTimeFormat(cfg.locale, { hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
+  } catch (e) {
+    try { timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZone: "UTC" }); } catch (e2) { /* by hand below */ }
+  }
+
+  // timeOfDay is t's time of day in the server's zone, as the locale writes it (Intl).
+  function timeOfDay(t) {
+    const d = wall(t);
+    if (timeFormat) return timeFormat.format(d);
+    return ("0" + d.getUTCHours()).slice(-2) + ":" + ("0" + d.getUTCMinutes()).slice(-2);
+  }
+
+  // The page's measurement: the time it was rendered at, against the device's as it
+  // arrived; unless a later answer is remembered, when this is an older page the service
+  // worker kept, opened while the server is away.
+  (function startClock() {
+    const timing = window.performance && performance.timing;
+    const arrived = timing && timing.responseStart > 0 ? timing.responseStart : Date.now();
+    const rendered = parseInt(body.dataset.now, 10);
+    let zone = null;
+    try { zone = JSON.parse(body.dataset.zone || "null"); } catch (e) { /* the offset stays 0 */ }
+    let kept = null;
+    try { kept = JSON.parse(localStorage.getItem("signage-clock") || "null"); } catch (e) { /* none */ }
+    if (kept && kept.at > rendered) setClock(kept.at, kept.at - kept.skew, kept.zone, false);
+    else setClock(rendered, arrived, zone, true);
+  })();
+
+  // An answer carrying the server's time (a poll's), the round trip split in two; not one
+  // the service worker kept.
+  function clockFromAnswer(res, f, sentAt) {
+    if (!f || !(f.now > 0) || res.headers.get("Signage-From-Cache")) return;
+    setClock(f.now, (sentAt + Date.now()) / 2, f.zone, true);
+  }
+
+  // ---- the page runs: no need for the reload of a page whose script cannot ----
+  // Removing the <meta http-equiv="refresh"> does not cancel it (in any engine); stopping
+  // the loaded document does.
+  function cancelFrozenPageRefresh() {
+    const meta = document.querySelector('meta[http-equiv="refresh"]');
+    if (!meta) return;
+    const stop = () => {
+      if (meta.parentNode) meta.parentNode.removeChild(meta);
+      if (!window.stop) return;
+      window.stop();
+      // stop() also ends the loads under way (lazy images): those start again.
+      for (const img of Array.from(document.images)) {
+        if (img.complete && img.naturalWidth > 0) continue;
+        const src = img.getAttribute("src");
+        img.removeAttribute("src");
+        if (src) img.setAttribute("src", src);
+      }
+    };
+    if (document.readyState === "complete") stop();
+    else addEventListener("load", stop);
+  }
 
   // A stable id for this screen, kept across reloads, so that the operator's status page
   // and alerts recognise it when it comes back.
@@ -34,7 +129,7 @@
     const b = crypto.getRandomValues(new Uint8Array(16));
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    const h = Array.from(b, (x) => ("0" + x.toString(16)).slice(-2)).join("");
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
   let sid = "";
@@ -60,13 +155,13 @@
   let reconnectTimer = 0;
   let pollTimer = 0;
   let heartbeatTimer = 0;
-  let disconnectedAt = 0;
+  let disconnectedAt = 0; // in the server's time
 
   const slides = () => Array.from(deckEl.querySelectorAll(".slide"));
 
   function query(extra) {
     const p = new URLSearchParams();
-    for (const [k, v] of Object.entries(extra)) if (v) p.set(k, v);
+    Object.keys(extra).forEach((k) => { if (extra[k]) p.set(k, extra[k]); });
     if (cfg.lang) p.set("lang", cfg.lang);
     if (cfg.key) p.set("key", cfg.key);
     const s = p.toString();
@@ -81,14 +176,15 @@
   function lineCount(el) {
     const range = document.createRange();
     range.selectNodeContents(el);
+    const rects = range.getClientRects();
     const tops = new Set();
-    for (const r of range.getClientRects()) if (r.width >= 1) tops.add(Math.round(r.top));
+    for (let i = 0; i < rects.length; i++) if (rects[i].width >= 1) tops.add(Math.round(rects[i].top));
     return tops.size;
   }
 
   function fit(root) {
     const shorter = Math.min(innerWidth, innerHeight);
-    for (const el of root.querySelectorAll(".fit")) {
+    for (const el of Array.from(root.querySelectorAll(".fit"))) {
       el.style.fontSize = "";
       el.style.webkitLineClamp = "";
       delete el.dataset.clamped;
@@ -120,47 +216,53 @@
     fit(deckEl);
   }
 
-  // ---- dates: the server wrote each one in the screen's locale, as a day in UTC, since
-  // it knows no screen's time zone. Where this screen's puts it on another day, Intl
-  // writes it again, in the same locale and form; elsewhere the server's text stays. ----
-  const utcDay = (d) => d.getDate() === d.getUTCDate() && d.getMonth() === d.getUTCMonth() && d.getFullYear() === d.getUTCFullYear();
-  function localizeDates(root) {
-    let fmt;
-    try {
-      fmt = new Intl.DateTimeFormat(cfg.locale, { day: "numeric", month: "long", year: "numeric" });
-    } catch (e) {
-      return;
-    }
-    for (const t of root.querySelectorAll("time[datetime]")) {
-      const d = new Date(t.getAttribute("datetime"));
-      if (!isNaN(d) && !utcDay(d)) t.textContent = fmt.format(d);
-    }
-  }
-
   // ---- rotation ----
+  // ready waits for the slide's image (4 s at most); a broken one makes it type-led.
   function ready(slide) {
     const img = slide && slide.querySelector("img");
     if (!img) return Promise.resolve();
-    const decoded = img.decode ? img.decode() : Promise.resolve();
+    const decoded = img.decode ? img.decode() : loaded(img);
     const timeout = new Promise((resolve) => setTimeout(resolve, 4000));
     return Promise.race([decoded, timeout]).catch(() => {
-      // A broken image: show the slide type-led rather than with a hole.
       slide.classList.remove("has-image", "photo-led");
       slide.classList.add("no-image");
-      img.closest(".media")?.remove();
+      const media = img.closest(".media");
+      if (media) media.parentNode.removeChild(media);
       fit(slide);
     });
   }
 
+  // loaded is decode() for engines without it (before Chromium 64): the image's load.
+  function loaded(img) {
+    if (img.complete) return img.naturalWidth > 0 ? Promise.resolve() : Promise.reject(new Error("broken image"));
+    return new Promise((resolve, reject) => {
+      img.addEventListener("load", resolve);
+      img.addEventListener("error", reject);
+    });
+  }
+
+  // restartProgress fills the bar over the slide's time, a step a second: an animation,
+  // even in steps(), makes the browser draw sixty frames a second, which costs a TV's
+  // chip more than the rest of the screen between two slides.
+  let progressTimer = 0;
   function restartProgress() {
+    clearInterval(progressTimer);
     const bar = document.getElementById("progress");
     if (!bar) return;
-    bar.classList.remove("run");
-    void bar.offsetWidth; // restart the animation
-    if (slides().length > 1) {
-      bar.style.animationDuration = cfg.interval + "ms";
-      bar.classList.add("run");
-    }
+    bar.style.transform = "scaleX(0)";
+    if (slides().length < 2 || reduceMotion) return;
+    const started = Date.now();
+    progressTimer = setInterval(() => {
+      const done = Math.min(1, (Date.now() - started + 500) / cfg.interval);
+      bar.style.transform = "scaleX(" + done.toFixed(3) + ")";
+      if (done >= 1) clearInterval(progressTimer);
+    }, 1000);
+  }
+
+  function stopProgress() {
+    clearInterval(progressTimer);
+    const bar = document.getElementById("progress");
+    if (bar) bar.style.transform = "scaleX(0)";
   }
 
   // schedule starts the wait for the next slide; while an urgent announcement has the
@@ -168,14 +270,14 @@
   function schedule() {
     clearTimeout(rotateTimer);
     if (held()) {
-      document.getElementById("progress")?.classList.remove("run");
+      stopProgress();
       return;
     }
     restartProgress();
     rotateTimer = setTimeout(advance, cfg.interval);
   }
 
-  async function advance() {
+  function advance() {
     if (pendingDeck) {
       applyDeck(pendingDeck);
       return;
@@ -185,18 +287,20 @@
       schedule();
       return;
     }
-    await showSlide((index + 1) % all.length);
-    schedule();
+    showSlide((index + 1) % all.length).then(schedule, schedule);
   }
 
   // showSlide makes slide next the active one; the style sheet runs the transition.
-  async function showSlide(next) {
+  function showSlide(next) {
     const all = slides();
-    if (!all[next] || next === index) return;
-    await ready(all[next]);
-    all[index]?.classList.remove("is-active");
-    all[next].classList.add("is-active");
-    index = next;
+    if (!all[next] || next === index) return Promise.resolve();
+    return ready(all[next]).then(() => {
+      const now = slides();
+      if (now[index]) now[index].classList.remove("is-active");
+      if (!now[next]) return;
+      now[next].classList.add("is-active");
+      index = next;
+    });
   }
 
   // applyDeck swaps in a new deck; it waits for a slide boundary unless nothing rotates.
@@ -206,12 +310,12 @@
     tpl.innerHTML = msg.html;
     const first = tpl.content.querySelector(".slide, .state");
     const show = () => {
-      deckEl.replaceChildren(tpl.content);
+      deckEl.textContent = "";
+      deckEl.appendChild(tpl.content);
       deckEl.dataset.version = msg.version;
       deckEl.dataset.state = first && first.classList.contains("state") ? "state" : "items";
       version = msg.version;
       index = 0;
-      localizeDates(deckEl);
       fit(deckEl);
       schedule();
     };
@@ -220,7 +324,8 @@
       // Decode the new first image off-screen before it shows.
       const probe = new Image();
       probe.src = img.getAttribute("src");
-      (probe.decode ? probe.decode() : Promise.resolve()).catch(() => {}).finally(show);
+      const decoded = probe.decode ? probe.decode() : loaded(probe);
+      Promise.race([decoded, new Promise((resolve) => setTimeout(resolve, 4000))]).then(show, show);
     } else {
       show();
     }
@@ -299,7 +404,7 @@
   // ---- stale marker ----
   function onStatus(isStale, since) {
     stale = !!isStale;
-    staleSince = stale ? (since ? Date.parse(since) : Date.now()) : 0;
+    staleSince = stale ? (since ? Date.parse(since) : serverNow()) : 0;
     body.dataset.stale = stale ? "1" : "0";
     updateMarker();
   }
@@ -310,11 +415,11 @@
     const marker = document.getElementById("stale-marker");
     if (!marker) return;
     const since = [stale && staleSince, disconnectedAt].filter((t) => t > 0);
-    const from = since.length ? Math.min(...since) : 0;
-    const show = from > 0 && Date.now() - from > STALE_MARKER_AFTER;
+    const from = since.length ? Math.min.apply(Math, since) : 0;
+    const show = from > 0 && serverNow() - from > STALE_MARKER_AFTER;
     if (show) {
       const t = document.getElementById("stale-time");
-      if (t) t.textContent = timeOfDay(new Date(from));
+      if (t) t.textContent = timeOfDay(from);
     }
     if (marker.hidden !== !show) {
       marker.hidden = !show;
@@ -366,12 +471,14 @@
       opened = true;
       openedAt = Date.now();
       transport = "ws";
+      const wasAway = disconnectedAt > 0;
       disconnectedAt = 0;
       updateMarker();
       stopPolling();
       heartbeat();
       clearInterval(heartbeatTimer);
       heartbeatTimer = setInterval(heartbeat, HEARTBEAT_EVERY);
+      if (wasAway) checkClock(); // the server may have been away long enough to matter
     };
     sock.onmessage = (ev) => {
       let msg;
@@ -384,7 +491,7 @@
       ws = null;
       clearInterval(heartbeatTimer);
       if (transport === "ws") transport = pollTimer ? "poll" : "none";
-      if (!disconnectedAt) disconnectedAt = Date.now();
+      if (!disconnectedAt) disconnectedAt = serverNow();
       // A connection that stayed up a while resets the backoff.
       if (opened && Date.now() - openedAt > 30000) wsFailures = 0;
       else if (!opened) wsFailures++;
@@ -401,28 +508,44 @@
     reconnectTimer = setTimeout(connect, delay);
   }
 
-  // ---- HTTP polling fallback, for proxies that block WebSockets ----
+  // ---- HTTP polling: the fallback for proxies that block WebSockets, and the clock ----
+  // fetchDeck resolves to the deck this screen would be sent (with the server's time), or
+  // null.
+  function fetchDeck() {
+    const sentAt = Date.now();
+    return fetch("/screens/" + encodeURIComponent(cfg.userlist) + "/deck" + query({ v: version }), { cache: "no-store" })
+      .then((res) => {
+        if (!res.ok) return null;
+        return res.json().then((f) => {
+          clockFromAnswer(res, f, sentAt);
+          return f;
+        });
+      })
+      .catch(() => null); // the server is away: keep showing what we have
+  }
+
+  function poll() {
+    return fetchDeck().then((f) => {
+      if (!f) return;
+      if (f.build && cfg.build && f.build !== cfg.build) {
+        safeReload();
+        return;
+      }
+      if (f.html) onDeck({ version: f.version, html: f.html });
+      onStatus(f.stale, f.since);
+      onAnnouncements(f.announcements, f.announcements_version);
+      onQuiet(f.quiet);
+      if (!ws) {
+        transport = "poll";
+        disconnectedAt = 0;
+      }
+    });
+  }
+
   function startPolling() {
     if (pollTimer) return;
-    const tick = async () => {
-      try {
-        const res = await fetch("/screens/" + encodeURIComponent(cfg.userlist) + "/deck" + query({ v: version }), { cache: "no-store" });
-        if (res.ok) {
-          const f = await res.json();
-          if (f.build && cfg.build && f.build !== cfg.build) return safeReload();
-          if (f.html) onDeck({ version: f.version, html: f.html });
-          onStatus(f.stale, f.since);
-          onAnnouncements(f.announcements, f.announcements_version);
-          onQuiet(f.quiet);
-          if (!ws) {
-            transport = "poll";
-            disconnectedAt = 0;
-          }
-        }
-      } catch (e) { /* the server is away: keep showing what we have */ }
-    };
-    pollTimer = setInterval(tick, POLL_EVERY);
-    tick();
+    pollTimer = setInterval(poll, POLL_EVERY);
+    poll();
   }
 
   function stopPolling() {
@@ -430,51 +553,64 @@
     pollTimer = 0;
   }
 
-  // ---- reloads: never into an error page ----
-  let reloading = false;
-  async function safeReload() {
-    if (reloading) return;
-    reloading = true;
-    try {
-      const res = await fetch(location.href, { cache: "no-store", method: "GET" });
-      if (res.ok) {
-        location.reload();
-        return;
-      }
-    } catch (e) { /* not reachable: try again later */ }
-    reloading = false;
-    setTimeout(safeReload, 15000 + Math.random() * 15000);
+  // checkClock asks the server its time again, unless the polls do already.
+  let clockCheckedAt = 0;
+  function checkClock() {
+    if (pollTimer || !cfg.userlist) return;
+    clockCheckedAt = performance.now();
+    fetchDeck();
   }
 
+  // tickTime asks the server's time again every hour, and at once when the device's clock
+  // jumped.
+  function tickTime() {
+    const jumped = Math.abs(Date.now() - performance.now() - clock.base) > 5000;
+    if (jumped) clock.base = Date.now() - performance.now();
+    if (jumped || performance.now() - clockCheckedAt > CLOCK_CHECK_EVERY) checkClock();
+  }
+
+  // ---- reloads: never into an error page ----
+  let reloading = false;
+  function safeReload() {
+    if (reloading) return;
+    reloading = true;
+    fetch(location.href, { cache: "no-store", method: "GET" })
+      .then((res) => res.ok)
+      .catch(() => false)
+      .then((ok) => {
+        if (ok) {
+          location.reload();
+          return;
+        }
+        reloading = false; // not reachable: try again later
+        setTimeout(safeReload, 15000 + Math.random() * 15000);
+      });
+  }
+
+  // nightly reloads the page at the server's reload_hour, so that a browser left for
+  // months never grows without bound.
   function nightly() {
-    if (!(cfg.quietHour >= 0 && cfg.quietHour <= 23)) return;
-    const now = new Date();
-    if (now.getHours() === cfg.quietHour && Date.now() - loadedAt > 3600 * 1000) safeReload();
+    if (!(cfg.reloadHour >= 0 && cfg.reloadHour <= 23)) return;
+    if (wall(serverNow()).getUTCHours() === cfg.reloadHour && performance.now() > 3600 * 1000) safeReload();
   }
 
   // ---- clock and burn-in care ----
-  // timeOfDay is a time as the screen's locale writes it: 24-hour where the locale is
-  // (nl, fr, de), which is Intl's own choice.
-  function timeOfDay(d) {
-    try {
-      return d.toLocaleTimeString(cfg.locale, { hour: "2-digit", minute: "2-digit" });
-    } catch (e) {
-      return d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-    }
-  }
-
+  // tickClock writes the time and comes back at the start of the server's next minute.
+  let clockTimer = 0;
   function tickClock() {
+    clearTimeout(clockTimer);
     const el = document.getElementById("clock");
-    if (el && cfg.clock) el.textContent = timeOfDay(new Date());
+    if (el && cfg.clock) el.textContent = timeOfDay(serverNow());
+    nightly();
+    clockTimer = setTimeout(tickClock, 60000 - (serverNow() % 60000) + 50);
   }
 
   let shiftStep = 0;
   const shifts = [[0, 0], [3, 1], [1, 4], [-2, 3], [-4, -1], [-1, -4], [2, -3], [4, 2]];
   function shiftChrome() {
     shiftStep = (shiftStep + 1) % shifts.length;
-    const [x, y] = shifts[shiftStep];
-    document.documentElement.style.setProperty("--shift-x", x + "px");
-    document.documentElement.style.setProperty("--shift-y", y + "px");
+    document.documentElement.style.setProperty("--shift-x", shifts[shiftStep][0] + "px");
+    document.documentElement.style.setProperty("--shift-y", shifts[shiftStep][1] + "px");
   }
 
   // ---- start ----
@@ -483,7 +619,6 @@
     body.classList.toggle("quiet", quiet);
     afterAnnouncements();
   }
-  localizeDates(deckEl);
   tickClock();
   layout();
   addEventListener("resize", layout);
@@ -491,14 +626,15 @@
   schedule();
   connect();
   updateMarker();
-  setTimeout(() => { tickClock(); setInterval(tickClock, 60000); }, 60000 - (Date.now() % 60000));
   setInterval(updateMarker, 5000);
+  setInterval(tickTime, 5000);
+  clockCheckedAt = performance.now(); // the page itself is a fresh answer
   setInterval(shiftChrome, 180000);
-  setInterval(nightly, 60000);
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
   }
+  cancelFrozenPageRefresh();
 
   // For browser tests and curious operators.
   window.__signage = {
@@ -516,5 +652,7 @@
     status: (isStale, since) => onStatus(isStale, since),
     quiet: () => quiet,
     held: () => held(),
+    // serverTime() is the server's time as this screen keeps it, in milliseconds.
+    serverTime: () => serverNow(),
   };
 })();

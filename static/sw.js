@@ -1,6 +1,7 @@
 // spencer-signage service worker: keeps the last screen page, its assets and its last deck,
 // so that a kiosk opened or reloaded while the server is down shows news (and keeps
-// retrying) instead of a browser error page.
+// retrying) instead of a browser error page. Written for the TVs' old engines, as the
+// screen's script is: ES2016 syntax, and nothing newer than Chromium 53.
 const CACHE = "signage-v1";
 
 self.addEventListener("install", (event) => { event.waitUntil(self.skipWaiting()); });
@@ -19,7 +20,7 @@ const offlineTexts = {
 
 function offlinePage(url) {
   const lang = (url.searchParams.get("lang") || "").toLowerCase().split(/[-_]/)[0];
-  const code = Object.hasOwn(offlineTexts, lang) ? lang : "en";
+  const code = Object.prototype.hasOwnProperty.call(offlineTexts, lang) ? lang : "en";
   const [title, text] = offlineTexts[code];
   return `<!DOCTYPE html><html lang="${code}"><head><meta charset="utf-8">
 <meta http-equiv="refresh" content="15"><title>${title}</title></head>
@@ -27,27 +28,35 @@ function offlinePage(url) {
 <p>${text}</p></body></html>`;
 }
 
-async function networkFirst(request, fallback) {
-  const cache = await caches.open(CACHE);
-  try {
-    const response = await fetch(request);
-    if (response.ok) cache.put(request, response.clone());
-    return response;
-  } catch (e) {
-    const cached = await cache.match(request, { ignoreSearch: false });
-    if (cached) return cached;
-    if (fallback) return fallback();
-    throw e;
-  }
+// networkFirst answers from the network, and from the cache when the server is away.
+// An answer from the cache says so (Signage-From-Cache): the screen takes the server's
+// time from the answers to its polls, and a kept one's is old.
+function networkFirst(request, fallback) {
+  return caches.open(CACHE).then((cache) =>
+    fetch(request).then((response) => {
+      if (response.ok) cache.put(request, response.clone());
+      return response;
+    }, (err) => cache.match(request, { ignoreSearch: false }).then((cached) => {
+      if (cached) return markCached(cached);
+      if (fallback) return fallback();
+      throw err;
+    })));
 }
 
-async function cacheFirst(request) {
-  const cache = await caches.open(CACHE);
-  const cached = await cache.match(request);
-  if (cached) return cached;
-  const response = await fetch(request);
-  if (response.ok) cache.put(request, response.clone());
-  return response;
+function markCached(response) {
+  const headers = new Headers(response.headers);
+  headers.set("Signage-From-Cache", "1");
+  return response.blob().then((body) => new Response(body, { status: response.status, statusText: response.statusText, headers: headers }));
+}
+
+function cacheFirst(request) {
+  return caches.open(CACHE).then((cache) => cache.match(request).then((cached) => {
+    if (cached) return cached;
+    return fetch(request).then((response) => {
+      if (response.ok) cache.put(request, response.clone());
+      return response;
+    });
+  }));
 }
 
 self.addEventListener("fetch", (event) => {

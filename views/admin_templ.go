@@ -38,7 +38,7 @@ func Admin(p AdminPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = head("Status · Spencer signage", p.Assets.CSS, p.Assets.AdminJS, "dark light").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = head("Status · Spencer signage", p.Assets.CSS, p.Assets.AdminJS, "dark light", 0).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

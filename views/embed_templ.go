@@ -73,7 +73,7 @@ func Embed(p EmbedPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = head(displayName(p.Deck)+" · "+t.News, p.Assets.CSS, p.Assets.EmbedJS, "").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = head(displayName(p.Deck)+" · "+t.News, p.Assets.CSS, p.Assets.EmbedJS, "", frozenPageRefresh).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

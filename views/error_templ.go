@@ -34,7 +34,7 @@ func Error(p ErrorPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = head(itoa(p.Status)+" "+p.Title, p.Assets.CSS, "", "dark light").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = head(itoa(p.Status)+" "+p.Title, p.Assets.CSS, "", "dark light", 0).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -27,6 +27,14 @@ func initial(title string) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// frozenPageRefresh is how often, in seconds, a screen or an embed whose script does not
+// run reloads itself.
+const frozenPageRefresh = 300
+
+// hasBanner says whether a screen's layer of announcements (Announcements, our own
+// markup) holds the banner of informative ones, which takes its room from the slides.
+func hasBanner(layerHTML string) bool { return strings.Contains(layerHTML, `class="info-banner"`) }
+
 func boolAttr(b bool) string {
 	if b {
 		return "1"

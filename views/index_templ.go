@@ -35,7 +35,7 @@ func Index(p IndexPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = head("Spencer signage", p.Assets.CSS, p.Assets.IndexJS, "dark light").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = head("Spencer signage", p.Assets.CSS, p.Assets.IndexJS, "dark light", 0).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

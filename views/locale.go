@@ -122,13 +122,14 @@ func (l Locale) format() string {
 }
 
 // date is the day of t as the locale writes it in full: "20 november 2026" in Dutch, "20.
-// November 2026" in German. The server knows no screen's time zone and writes the UTC day;
-// a screen's script writes the day again where its own differs.
-func (l Locale) date(t time.Time) string { return l.translator().FmtDateLong(t.UTC()) }
+// November 2026" in German. The day is the one of t's location: the server hands its
+// times in screens.time_zone, so every screen dates a publication alike, whatever its
+// own zone.
+func (l Locale) date(t time.Time) string { return l.translator().FmtDateLong(t) }
 
 // shortDate is the day of t in the locale's medium form, for the embed's narrow meta
 // line: "Nov 20, 2026", "20.11.2026".
-func (l Locale) shortDate(t time.Time) string { return l.translator().FmtDateMedium(t.UTC()) }
+func (l Locale) shortDate(t time.Time) string { return l.translator().FmtDateMedium(t) }
 
 func (l Locale) translator() locales.Translator {
 	if l.cldr == nil {

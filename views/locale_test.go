@@ -66,11 +66,14 @@ func TestDatesInTheLocale(t *testing.T) {
 			t.Errorf("%s, short: %q, want %q", tag, got, want)
 		}
 	}
-	// The server knows no screen's time zone: it writes the day in UTC, whatever zone
-	// the time came in.
-	late := time.Date(2026, 11, 20, 23, 30, 0, 0, time.FixedZone("CET", 3600)) // 22:30 UTC
-	if got := LocaleFor("nl-BE").date(late); got != "20 november 2026" {
-		t.Errorf("a time given in CET: %q", got)
+	// The day is the one of the zone the time comes in (the server's screens.time_zone),
+	// not UTC's: 23:30 UTC on the 20th is the 21st in Brussels.
+	late := time.Date(2026, 11, 20, 23, 30, 0, 0, time.UTC).In(time.FixedZone("CET", 3600))
+	if got := LocaleFor("nl-BE").date(late); got != "21 november 2026" {
+		t.Errorf("23:30 UTC given in CET: %q, want the 21st", got)
+	}
+	if got := LocaleFor("en-US").shortDate(late); got != "Nov 21, 2026" {
+		t.Errorf("23:30 UTC given in CET, short: %q, want the 21st", got)
 	}
 }
 

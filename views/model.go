@@ -64,7 +64,7 @@ type Options struct {
 	Clock     bool
 	Limit     int    // embed only: at most this many headlines, 0 for all
 	Key       string // access key to carry on to the WebSocket and fetches, "" when none
-	QuietHour int    // local hour (0-23) of the nightly reload, -1 for none
+	QuietHour int    // hour (0-23) of the nightly reload in screens.time_zone, -1 for none
 }
 
 // Assets are the content-hashed URLs of the static files a page links.
@@ -94,6 +94,8 @@ type ScreenPage struct {
 	AnnouncementsHTML    string
 	AnnouncementsVersion string // names them; "" for none
 	Quiet                bool
+	// Now is the server's time as it renders the page, in screens.time_zone.
+	Now time.Time
 }
 
 // EmbedPage is the compact widget for iframes.

@@ -192,6 +192,9 @@ func run(o options) error {
 			}
 		}
 	}
+	if o.parts["kiosk"] {
+		benchKiosk(rep, o)
+	}
 	rep.print()
 	return nil
 }

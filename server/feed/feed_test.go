@@ -53,6 +53,7 @@ func TestGolden(t *testing.T) {
 	exts := map[feed.Kind]string{feed.JSON: "json", feed.RSS: "rss", feed.Atom: "atom"}
 	for name, f := range fixtures() {
 		for kind, ext := range exts {
+			f := f // each format changes its own copy; the map's order of formats is random
 			t.Run(name+"."+ext, func(t *testing.T) {
 				if f.Self != "" {
 					f.Self = f.Home[:len(f.Home)-len("/screens/"+f.Userlist)] + "/api/feed." + ext + "?userlist=" + f.Userlist

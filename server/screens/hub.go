@@ -1,10 +1,12 @@
-package server
+// Package screens holds the kiosk screens connected over WebSocket: the Hub that groups
+// them by userlist and fans messages out to them, each Screen with its coalescing outbox,
+// and the Message that is framed once for all of them. It knows nothing of what the
+// messages say: the server builds them and hands them over.
+package screens
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,15 +18,15 @@ import (
 var ErrTooManyScreens = errors.New("too many screens")
 
 // Hub holds the connected screens, grouped by userlist, and fans changes out to them.
-// A broadcast copies the screen list, queues the prepared message on every screen (a
-// newer deck replaces a queued older one) and hands the list to a few writers that walk
-// it together, writing to each socket only what it takes at once: no lock is held while
-// writing, no goroutine is woken per screen, and a slow screen never slows the others.
+// A broadcast copies the screen list and queues the prepared message on every screen (a
+// newer deck replaces a queued older one); each screen's writer then writes it with a
+// deadline of its own. No lock is held while writing, and a slow screen never slows the
+// others nor the broadcast.
 type Hub struct {
 	log        *slog.Logger
 	maxScreens int
 	maxPerAddr int
-	writers    int // goroutines that walk a broadcast's screens
+	every      atomic.Int64 // what a screen's budget gains a message for, in nanoseconds
 
 	mu         sync.RWMutex
 	rosters    map[string]*roster
@@ -37,16 +39,22 @@ type Hub struct {
 	agents sync.Map // user agent -> the same string, shared by the screens that send it
 	nAgent atomic.Int64
 
-	reloadMsg      *preparedMessage
-	goingAwayFrame []byte
+	reloadMsg *Message
 
 	broadcasts atomic.Int64 // changes fanned out
 	dropped    atomic.Int64 // screens whose write stalled or failed
 	connects   atomic.Int64
+	tooFast    atomic.Int64 // screens closed for sending far above their heartbeat rate
 
 	// onLeave, when set before screens connect, hears of every screen that disconnects
 	// (the status page keeps listing it as offline). It must not call the hub.
 	onLeave func(ScreenInfo)
+}
+
+// Limits bound the screens a hub holds (0: no bound).
+type Limits struct {
+	MaxScreens    int // in all
+	MaxPerAddress int // from one client address
 }
 
 // roster is the screens of one userlist, in a slice (each screen knows its slot) rather
@@ -55,19 +63,44 @@ type roster struct {
 	screens []*Screen
 }
 
-// NewHub returns an empty hub with the given limits (0: none).
-func NewHub(maxScreens, maxPerAddr int, log *slog.Logger) *Hub {
-	return &Hub{
-		log:            log,
-		maxScreens:     maxScreens,
-		maxPerAddr:     maxPerAddr,
-		writers:        max(2, runtime.GOMAXPROCS(0)),
-		rosters:        map[string]*roster{},
-		perAddr:        map[string]int{},
-		reloadMsg:      newTextMessage([]byte(`{"type":"reload"}`)),
-		goingAwayFrame: controlFrame(opClose, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server restarting")),
+// NewHub returns an empty hub with the given limits; reload is the message that tells a
+// screen to reload itself.
+func NewHub(limits Limits, reload *Message, log *slog.Logger) *Hub {
+	h := &Hub{
+		log:        log,
+		maxScreens: limits.MaxScreens,
+		maxPerAddr: limits.MaxPerAddress,
+		rosters:    map[string]*roster{},
+		perAddr:    map[string]int{},
+		reloadMsg:  reload,
 	}
+	h.SetHeartbeat(defaultHeartbeat)
+	return h
 }
+
+// SetHeartbeat tells the hub how often a page sends a heartbeat (30 s unless set): a
+// screen that sends far more often is closed with 1008 (policy violation).
+func (h *Hub) SetHeartbeat(every time.Duration) {
+	h.every.Store(int64(max(every/rateFactor, time.Millisecond)))
+}
+
+func (h *Hub) rate() time.Duration { return time.Duration(h.every.Load()) }
+
+// OnLeave has f hear of every screen that disconnects; set it before screens connect. f
+// must not call the hub.
+func (h *Hub) OnLeave(f func(ScreenInfo)) { h.onLeave = f }
+
+// Broadcasts counts the changes fanned out.
+func (h *Hub) Broadcasts() int64 { return h.broadcasts.Load() }
+
+// Dropped counts the screens dropped because a write to them stalled or failed.
+func (h *Hub) Dropped() int64 { return h.dropped.Load() }
+
+// Connects counts the screens that registered.
+func (h *Hub) Connects() int64 { return h.connects.Load() }
+
+// TooFast counts the screens closed for sending far more than a page does.
+func (h *Hub) TooFast() int64 { return h.tooFast.Load() }
 
 // Reserve takes a place for a new screen from addr before its upgrade, so that the limits
 // hold however many connect at once; Release gives it back if the screen never registers.
@@ -210,15 +243,17 @@ func (h *Hub) Total() int {
 	return h.total
 }
 
-// Deck sends c's deck to every screen of its userlist, in each screen's language.
-func (h *Hub) Deck(c *Edition) {
+// Deck sends version's deck to every screen of userlist that does not show it yet, in
+// each screen's language: msgFor(lang) is the deck message in lang ("" for the
+// configured one).
+func (h *Hub) Deck(userlist, version string, msgFor func(lang string) *Message) {
 	h.broadcasts.Add(1)
-	version := &c.Version // shared by every screen's record of what it shows
-	def := c.DeckMessage("")
-	var langs map[string]*preparedMessage // the few other languages screens asked for
-	screens := h.screensOf(c.Userlist)
+	shared := &version // shared by every screen's record of what it shows
+	def := msgFor("")
+	var langs map[string]*Message // the few other languages screens asked for
+	screens := h.screensOf(userlist)
 	for _, s := range screens {
-		if v := s.version.Load(); v != nil && *v == c.Version {
+		if v := s.version.Load(); v != nil && *v == version {
 			// It shows this version already: it connected, and was sent it, between the
 			// content's arrival and this broadcast.
 			continue
@@ -226,48 +261,47 @@ func (h *Hub) Deck(c *Edition) {
 		m := def
 		if s.Lang != "" {
 			if m = langs[s.Lang]; m == nil {
-				m = c.DeckMessage(s.Lang)
+				m = msgFor(s.Lang)
 				if langs == nil {
-					langs = map[string]*preparedMessage{}
+					langs = map[string]*Message{}
 				}
 				langs[s.Lang] = m
 			}
 		}
-		s.queueDeck(m, version)
+		s.queueDeck(m, shared)
 	}
 	h.write(screens)
 }
 
-// Status tells every screen of c's userlist whether upstream is failing.
-func (h *Hub) Status(c *Edition) {
-	m := statusPrepared(c)
+// Status sends every screen of userlist m, which says whether upstream is failing.
+func (h *Hub) Status(userlist string, m *Message) {
 	h.broadcasts.Add(1)
-	screens := h.screensOf(c.Userlist)
+	screens := h.screensOf(userlist)
 	for _, s := range screens {
-		s.queueStatus(m)
+		s.QueueStatus(m)
 	}
 	h.write(screens)
 }
 
 // Announce sends every screen the announcements it must show, msgFor(screen) being the
 // message for its userlist and language.
-func (h *Hub) Announce(msgFor func(*Screen) *preparedMessage) {
+func (h *Hub) Announce(msgFor func(*Screen) *Message) {
 	h.broadcasts.Add(1)
 	screens := h.screensOf("")
 	for _, s := range screens {
-		s.queueAnnouncements(msgFor(s))
+		s.QueueAnnouncements(msgFor(s))
 	}
 	h.write(screens)
 }
 
 // Quiet tells every screen that follows the quiet hours whether they hold now.
-func (h *Hub) Quiet(m *preparedMessage) {
+func (h *Hub) Quiet(m *Message) {
 	h.broadcasts.Add(1)
 	screens := h.screensOf("")
 	n := 0
 	for _, s := range screens {
 		if !s.QuietOff {
-			s.queueQuiet(m)
+			s.QueueQuiet(m)
 			screens[n] = s
 			n++
 		}
@@ -279,7 +313,7 @@ func (h *Hub) Quiet(m *preparedMessage) {
 func (h *Hub) Reload(id string) int {
 	screens := h.screensOf(id)
 	for _, s := range screens {
-		s.queueReload()
+		s.QueueReload()
 	}
 	h.write(screens)
 	return len(screens)
@@ -289,7 +323,8 @@ func (h *Hub) Reload(id string) int {
 func (h *Hub) ReloadScreen(screenID string) bool {
 	for _, s := range h.screensOf("") {
 		if s.ID == screenID {
-			s.sendReload()
+			s.QueueReload()
+			s.flush()
 			return true
 		}
 	}
@@ -307,8 +342,8 @@ func (h *Hub) List() []ScreenInfo {
 }
 
 // Close refuses new screens and closes every connected one with a going-away frame, so
-// that they reconnect to the next process; a screen that has not taken the frame within
-// writeWait is closed without it.
+// that they reconnect to the next process; it returns once they are gone, or after
+// writeWait, closing those that remain without more ado.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	h.closed = true
@@ -321,53 +356,21 @@ func (h *Hub) Close() {
 	h.mu.Unlock()
 	screens := h.screensOf("")
 	for _, s := range screens {
-		s.queueClose(h.goingAwayFrame)
+		s.queueClose(websocket.CloseGoingAway, "server restarting")
 	}
 	h.write(screens)
 	select {
 	case <-drained:
 	case <-time.After(writeWait):
 		for _, s := range h.screensOf("") {
-			s.close()
+			s.end()
 		}
 	}
 }
 
-// sweepBatch is how many screens a writer takes from a broadcast at a time: enough to
-// make the shared cursor cheap, few enough that the writers finish together.
-const sweepBatch = 32
-
-// write flushes screens from a few goroutines that take them from a shared cursor, and
-// returns without waiting for them; a short list is flushed here.
+// write has the screens' writers write what was queued on them.
 func (h *Hub) write(screens []*Screen) {
-	if len(screens) <= sweepBatch {
-		for _, s := range screens {
-			s.flush()
-		}
-		return
+	for _, s := range screens {
+		s.flush()
 	}
-	var cursor atomic.Int64
-	walk := func() {
-		for {
-			i := int(cursor.Add(sweepBatch)) - sweepBatch
-			if i >= len(screens) {
-				return
-			}
-			for _, s := range screens[i:min(i+sweepBatch, len(screens))] {
-				s.flush()
-			}
-		}
-	}
-	for range min(h.writers, (len(screens)+sweepBatch-1)/sweepBatch) {
-		go walk()
-	}
-}
-
-func statusPrepared(c *Edition) *preparedMessage {
-	m := statusMessage{Type: "status", Stale: c.Stale}
-	if c.Stale && !c.StaleSince.IsZero() {
-		m.Since = c.StaleSince.UTC().Format(time.RFC3339)
-	}
-	b, _ := json.Marshal(m)
-	return newTextMessage(b)
 }

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -58,44 +57,6 @@ func TestScreenHeartbeatsAsBrowsersSendThem(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				t.Errorf("no pong")
 			}
-		})
-	}
-}
-
-// TestScreenProtocolErrors: a frame a client may not send closes the socket with 1002, a
-// polite close is answered with the same code, and the screen leaves the hub each time.
-// Each frame is cut where the server decides, so that no unread byte turns the server's
-// close into a reset.
-func TestScreenProtocolErrors(t *testing.T) {
-	e := newEnv(t, time.Minute)
-	for _, c := range []struct {
-		name  string
-		frame []byte
-		want  int
-	}{
-		{"unmasked text", []byte("\x81\x05"), websocket.CloseProtocolError},
-		{"reserved bit", []byte("\xa1\x80"), websocket.CloseProtocolError},
-		{"compressed without negotiation", []byte("\xc1\x80"), websocket.CloseProtocolError},
-		{"continuation first", []byte("\x80\x80"), websocket.CloseProtocolError},
-		{"fragmented ping", []byte("\x09\x80"), websocket.CloseProtocolError},
-		{"unknown opcode", []byte("\x83\x80"), websocket.CloseProtocolError},
-		{"2 KiB announced", []byte("\x81\xfe\x08\x00"), websocket.CloseMessageTooBig},
-		{"close 1000", []byte("\x88\x82\x00\x00\x00\x00\x03\xe8"), websocket.CloseNormalClosure},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			conn := e.dial(lobby, "")
-			defer conn.Close()
-			readMessage(t, conn, 5*time.Second)
-			if _, err := conn.NetConn().Write(c.frame); err != nil {
-				t.Fatal(err)
-			}
-			conn.SetReadDeadline(time.Now().Add(5 * time.Second)) //nolint:errcheck
-			_, _, err := conn.ReadMessage()
-			var ce *websocket.CloseError
-			if !errors.As(err, &ce) || ce.Code != c.want {
-				t.Errorf("read after the frame: %v, want close %d", err, c.want)
-			}
-			waitFor(t, 5*time.Second, "the screen to leave", func() bool { return e.srv.Hub().Total() == 0 })
 		})
 	}
 }
