@@ -2,13 +2,17 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/spencer-signage/signage/server"
@@ -173,4 +177,96 @@ func TestBrowserMediaOnOldChromium(t *testing.T) {
 			o.errors(name)
 		})
 	}
+}
+
+// TestBrowserMediaKioskReloadsOfflineWithItsPhotos: a kiosk that reloads while the
+// server is down shows the kept page with its photos, from the service worker's cache
+// (the browser's own cache is emptied first, so that nothing else could hold them),
+// which stays within its bound.
+func TestBrowserMediaKioskReloadsOfflineWithItsPhotos(t *testing.T) {
+	h := newHost(t)
+	h.Put("/a.jpg", "image/jpeg", mediatest.Photo(1600, 900))
+	h.Put("/b.jpg", "image/jpeg", mediatest.Photo(1600, 900))
+	e := newMediaEnv(t, h, mediaItems(h.URL))
+	e.waitImages("/screens/"+lobby, 2)
+	b := newBrowser(t, 1280, 720)
+	page := e.base + "/screens/" + lobby + "?interval=600"
+	b.navigate(t, page)
+	waitJS(t, b, 15*time.Second, "the service worker", `!!(navigator.serviceWorker && navigator.serviceWorker.controller)`)
+	b.navigate(t, page) // through the worker now: it keeps the page and its photos
+	const photosShow = `document.querySelectorAll('img').length === 2 && Array.from(document.querySelectorAll('img')).every((img) => img.complete && img.naturalWidth > 0)`
+	waitJS(t, b, 30*time.Second, "the photos", photosShow)
+	shown := eval[[]string](t, b, `Array.from(document.querySelectorAll('img')).map((img) => new URL(img.currentSrc).pathname)`)
+	waitFor(t, 10*time.Second, "the photos in the worker's cache", func() bool {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		defer cancel()
+		kept, err := browsertest.Eval[[]string](ctx, b.cdp, `caches.open('signage-media-v1').then((c) => c.keys()).then((k) => k.map((r) => new URL(r.url).pathname))`)
+		for _, p := range shown {
+			if err != nil || !slices.Contains(kept, p) {
+				return false
+			}
+		}
+		return true
+	})
+
+	// The worker keeps at most 48 photos, and never drops those of the page it keeps:
+	// another userlist's 60 photos come through it (as decks sent over the WebSocket would
+	// bring them), oldest dropped first.
+	var many []map[string]any
+	for i := range 60 {
+		u := h.Put(fmt.Sprintf("/many/%d.jpg", i), "image/jpeg", mediatest.Photo(64+i, 48))
+		many = append(many, photoItem(fmt.Sprint("m", i), u))
+	}
+	e.fake.SetPublications(canteen, many)
+	e.srv.News().Get(canteen).FetchNow()
+	others := e.waitImages("/screens/"+canteen, 60)
+	var urls []string
+	for _, img := range others {
+		urls = append(urls, img.src)
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	_, err := browsertest.Eval[bool](ctx, b.cdp, fmt.Sprintf(`%s.reduce((p, u) => p.then(() => fetch(u)), Promise.resolve()).then(() => true)`, jsArray(urls)))
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the worker's cache within its bound, the kept page's photos in it", func() bool {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		defer cancel()
+		kept, err := browsertest.Eval[[]string](ctx, b.cdp, `caches.open('signage-media-v1').then((c) => c.keys()).then((k) => k.map((r) => new URL(r.url).pathname))`)
+		if err != nil || len(kept) != 48 || !slices.Contains(kept, urls[59]) || slices.Contains(kept, urls[0]) {
+			return false
+		}
+		for _, p := range shown {
+			if !slices.Contains(kept, p) {
+				return false
+			}
+		}
+		return true
+	})
+
+	e.stop()
+	h.Close()
+	if _, err := chromedp.Call(b.ctx, network.ClearBrowserCache, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	b.navigate(t, page)
+	waitJS(t, b, 30*time.Second, "the kept page's photos", photosShow)
+	for _, img := range eval[[]domImage](t, b, mediaDOM) {
+		if !strings.HasPrefix(img.Current, e.base+"/media/") {
+			t.Errorf("offline, slide %s shows %s", img.Slide, img.Current)
+		}
+	}
+	for _, msg := range b.consoleErrors() {
+		if strings.Contains(msg, "ERR_CONNECTION_REFUSED") || strings.Contains(msg, "WebSocket") || strings.Contains(msg, "Failed to fetch") {
+			continue // the server is down: that is the point
+		}
+		t.Errorf("browser error: %s", msg)
+	}
+}
+
+// jsArray writes strings as a JavaScript array.
+func jsArray(ss []string) string {
+	b, _ := json.Marshal(ss)
+	return string(b)
 }
