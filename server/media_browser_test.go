@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -268,5 +269,60 @@ func TestBrowserMediaKioskReloadsOfflineWithItsPhotos(t *testing.T) {
 // jsArray writes strings as a JavaScript array.
 func jsArray(ss []string) string {
 	b, _ := json.Marshal(ss)
+	return string(b)
+}
+
+// TestBrowserMediaPhotoArrivesWithoutAJump: a screen rotating through three slides shows
+// the second, type-led, while its photo is fetched; when the photo arrives, the new deck
+// (the same slides, with it) takes over at the next slide boundary and the rotation goes
+// on to the third slide instead of starting over from the first.
+func TestBrowserMediaPhotoArrivesWithoutAJump(t *testing.T) {
+	h := newHost(t)
+	release := make(chan struct{})
+	photo := mediatest.Photo(1600, 900)
+	h.Handle(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		w.Write(photo) //nolint:errcheck
+	})
+	item := func(id, day, image string) map[string]any {
+		m := map[string]any{"id": id, "title": "Slide " + id, "summary": "Caption of slide " + id + ".", "publishedAt": "2026-11-" + day + "T09:00:00Z"}
+		if image != "" {
+			m["image"] = image
+		}
+		return m
+	}
+	e := newMediaEnv(t, h, []map[string]any{item("s0", "23", ""), item("s1", "22", h.URL+"/s1.jpg"), item("s2", "21", "")})
+	waitFor(t, 10*time.Second, "the lobby's news", func() bool { return e.srv.News().Get(lobby).Content() != nil })
+	b := newBrowser(t, 1280, 720)
+	b.navigate(t, e.base+"/screens/"+lobby+"?interval=4")
+	waitJS(t, b, 15*time.Second, "the screen", `!!window.__signage && window.__signage.connected() && window.__signage.slideCount() === 3`)
+	before := eval[string](t, b, `window.__signage.version()`)
+	eval[bool](t, b, `(window.__signage.show(1), true)`)
+	waitJS(t, b, 10*time.Second, "the second slide", `window.__signage.slideIndex() === 1`)
+	// The page notes every slide it shows, and the deck it shows, as they change.
+	eval[bool](t, b, `(window.__seen = [], setInterval(() => window.__seen.push([window.__signage.version(), window.__signage.slideIndex()]), 20), true)`)
+	close(release)
+	waitJS(t, b, 20*time.Second, "the deck with the photo", `window.__signage.version() !== `+jsString(before)+` && !!document.querySelector('.slide[data-id=s1] img[srcset]')`)
+	waitJS(t, b, 20*time.Second, "the third slide", `window.__signage.slideIndex() === 2`)
+	var shown []string // the slides shown, each time it changed, with the deck
+	for _, s := range eval[[][]any](t, b, `window.__seen`) {
+		step := fmt.Sprintf("slide %v of %v", s[1], s[0])
+		if len(shown) == 0 || shown[len(shown)-1] != step {
+			shown = append(shown, step)
+		}
+		if s[0] != before && s[1].(float64) == 0 {
+			t.Errorf("after the photo arrived the screen went back to the first slide")
+		}
+	}
+	if t.Failed() {
+		t.Logf("shown: %v", shown)
+	}
+	for _, msg := range b.consoleErrors() {
+		t.Errorf("browser error: %s", msg)
+	}
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
 	return string(b)
 }
