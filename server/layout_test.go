@@ -79,6 +79,9 @@ func newLayoutEnv(t *testing.T, mod ...func(*server.Config)) *env {
 	e.stop()
 	e.opts.Demo = true
 	e.start()
+	// The server keeps the photos before any page is opened: a page opened sooner would
+	// show their slides type-led until the next deck.
+	e.waitImages("/screens/"+layoutList, 3)
 	return e
 }
 
