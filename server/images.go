@@ -2,6 +2,7 @@ package server
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -40,7 +41,7 @@ func (s *Server) openMedia() (*media.Library, error) {
 	if s.opts.Version != "" {
 		ua += "/" + s.opts.Version
 	}
-	return media.Open(media.Config{
+	cfg := media.Config{
 		Dir:          dir,
 		MaxBytes:     int64(m.MaxImageMB) << 20,
 		MaxPixels:    int64(m.MaxMegapixels) * 1_000_000,
@@ -51,7 +52,16 @@ func (s *Server) openMedia() (*media.Library, error) {
 		Live:         func(id string) bool { return s.news.Get(id) != nil },
 		UserAgent:    ua,
 		Log:          s.log.With("part", "media"),
-	})
+	}
+	lib, err := media.Open(cfg)
+	if err != nil && cfg.Dir != "" {
+		// The screens still reach only this server: the images are kept in memory until
+		// data_dir can be written again (after a restart).
+		s.log.Error("media not kept on disk: kept in memory", slog.String("dir", cfg.Dir), slog.Any("error", err))
+		cfg.Dir = ""
+		lib, err = media.Open(cfg)
+	}
+	return lib, err
 }
 
 // handleMedia serves a kept variant. The library writes through sendfile: echo's response

@@ -475,3 +475,23 @@ func TestMediaProxyOffIsTodaysBehaviour(t *testing.T) {
 		t.Errorf("CSP %q", csp)
 	}
 }
+
+// TestMediaWithoutAWritableDataDir: when data_dir/media cannot be made (a file where the
+// directory should be), the images are kept in memory: the screens still reach only this
+// server.
+func TestMediaWithoutAWritableDataDir(t *testing.T) {
+	h := newHost(t)
+	u := h.Put("/a.jpg", "image/jpeg", mediatest.Photo(800, 600))
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "media"), []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := newMediaEnv(t, h, []map[string]any{photoItem("p1", u)}, func(c *server.Config) { c.Server.DataDir = dir })
+	img := e.waitImages("/screens/"+lobby, 1)[0]
+	if resp, _ := e.get(img.src); !strings.HasPrefix(img.src, "/media/") || resp.StatusCode != http.StatusOK {
+		t.Errorf("the page shows %q (%d)", img.src, resp.StatusCode)
+	}
+	if !strings.Contains(e.logs.String(), "media not kept on disk: kept in memory") {
+		t.Error("the log does not say where the images are kept")
+	}
+}

@@ -149,8 +149,9 @@ func New(cfg Config, opts Options) *Server {
 	s.guesses = newGuesses(s.now)
 	s.quiet, _ = parseQuietHours(cfg.Screens.QuietHours, cfg.Screens.Location()) // validated with the config
 	if lib, err := s.openMedia(); err != nil {
-		// The screens show their slides type-led, as with an image host that is down.
-		s.log.Error("media not kept: images are left out", slog.Any("error", err))
+		// Only a policy the config check let through would do this: kept in memory, the
+		// images need no disk.
+		s.log.Error("media off: pages load the images from their hosts", slog.Any("error", err))
 	} else if lib != nil {
 		s.media, s.editions.media = lib, lib
 		lib.OnReady(s.onMedia)
