@@ -16,6 +16,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/spencer-signage/signage/server/media"
 	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/server/screens"
 	"github.com/spencer-signage/signage/views"
@@ -185,6 +186,10 @@ type adminUserlistDTO struct {
 	StaleSince *time.Time `json:"stale_since,omitempty"`
 	Unknown    bool       `json:"unknown"`
 	Screens    int        `json:"screens"`
+	// MediaFailures counts the images of its news the server could not fetch or keep;
+	// MediaError says the latest reason.
+	MediaFailures int    `json:"media_failures,omitempty"`
+	MediaError    string `json:"media_error,omitempty"`
 }
 
 type adminScreenDTO struct {
@@ -339,6 +344,10 @@ func (s *Server) status() adminStatus {
 	}
 
 	statuses := s.news.Statuses(ctx)
+	var mediaFailures map[string]media.UserlistFailures
+	if s.media != nil {
+		mediaFailures = s.media.Failures()
+	}
 	for _, ul := range s.news.Userlists() {
 		us := statuses[ul.ID]
 		d := adminUserlistDTO{
@@ -347,7 +356,13 @@ func (s *Server) status() adminStatus {
 			StaleSince: timePtr(us.StaleSince), Stale: !us.StaleSince.IsZero(), Unknown: us.Unknown,
 			Screens: watching[ul.ID],
 		}
-		if ct := ul.Content(); ct != nil {
+		if mf := mediaFailures[ul.ID]; mf.Count > 0 {
+			d.MediaFailures, d.MediaError = mf.Count, mf.Reason
+			if mf.Detail != "" {
+				d.MediaError += ": " + mf.Detail
+			}
+		}
+		if ct := s.edition(ul.Content()); ct != nil {
 			d.Items, d.Version = len(ct.Items), ct.Version
 			if ct.Stale && d.StaleSince == nil {
 				d.Stale, d.StaleSince = true, timePtr(ct.StaleSince)
@@ -440,6 +455,7 @@ func (s *Server) handleAdmin(c echo.Context) error {
 			ID: u.ID, Name: u.Name, Configured: u.Configured, Items: u.Items, Version: u.Version,
 			LastFetch: orZero(u.LastFetch), NextFetch: orZero(u.NextFetch), LastError: u.LastError,
 			StaleSince: orZero(u.StaleSince), Unknown: u.Unknown, Screens: u.Screens,
+			MediaFailures: u.MediaFailures, MediaError: u.MediaError,
 		})
 	}
 	userlists := make(map[string]adminUserlistDTO, len(st.Userlists))

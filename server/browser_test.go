@@ -218,6 +218,9 @@ func TestBrowserScreenshots(t *testing.T) {
 		l, c := e.srv.News().Get(lobby).Content(), e.srv.News().Get(canteen).Content()
 		return l != nil && len(l.Items) == 5 && c != nil && len(c.Items) == 3
 	})
+	// and their photos, kept by the server, before any page is opened
+	e.waitImages("/screens/"+lobby, 5)
+	e.waitImages("/screens/"+canteen, 2)
 	const unknown = "00000000-0000-4000-8000-000000000000"
 	// settled: the slide shown, its image decoded, its text faded in, the others gone.
 	const settled = `(() => {

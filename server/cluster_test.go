@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/spencer-signage/signage/server"
+	"github.com/spencer-signage/signage/server/media/mediatest"
 	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/server/news/redistest"
 	"github.com/spencer-signage/signage/spencerclient"
@@ -254,4 +255,73 @@ func (n *node) reloadAll(t *testing.T, token string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestMediaEachInstanceFetchesAnImageOnce: only the leader asks Spencer, but every
+// instance renders what it receives, so each fetches a publication's image once, when it
+// hears of the content, and serves it from then on: the image host is asked once per
+// instance however often the news comes again and however many pages load.
+func TestMediaEachInstanceFetchesAnImageOnce(t *testing.T) {
+	for _, k := range clusterKinds {
+		t.Run(k.name, func(t *testing.T) {
+			fake, _, nodes := startCluster(t, k)
+			fake.SetImage("lobby.jpg", "image/jpeg", mediatest.Photo(1600, 900))
+			fake.SetPublications(lobby, []map[string]any{{"id": "l1", "title": "Town hall on Friday", "publishedAt": "2026-11-20T09:00:00Z", "image": fake.URL + "/images/lobby.jpg"}})
+			leader := nodes[0]
+			for _, n := range nodes {
+				if n.engine.Leader() {
+					leader = n
+				}
+			}
+			leader.srv.News().Get(lobby).FetchNow()
+			srcsets := map[string]bool{}
+			for _, n := range nodes {
+				waitFor(t, 30*time.Second, "the photo on "+n.base, func() bool {
+					resp, err := http.Get(n.base + "/screens/" + lobby)
+					if err != nil {
+						return false
+					}
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if m := regexp.MustCompile(`srcset="([^"]+)"`).FindSubmatch(b); m != nil && mediaSrc.Match(m[1]) {
+						srcsets[string(m[1])] = true
+						return true
+					}
+					return false
+				})
+			}
+			if len(srcsets) != 1 {
+				t.Errorf("the instances offer different variants: %v", srcsets)
+			}
+			// The news again (a poll that changes nothing, and one that changes a title),
+			// and ten page loads with their images on every instance.
+			leader.srv.News().Get(lobby).FetchNow()
+			fake.SetPublications(lobby, []map[string]any{{"id": "l1", "title": "Town hall on Friday at 16:00", "publishedAt": "2026-11-20T09:00:00Z", "image": fake.URL + "/images/lobby.jpg"}})
+			leader.srv.News().Get(lobby).FetchNow()
+			for _, n := range nodes {
+				waitFor(t, 10*time.Second, "the new title on "+n.base, func() bool {
+					resp, err := http.Get(n.base + "/screens/" + lobby)
+					if err != nil {
+						return false
+					}
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					return strings.Contains(string(b), "at 16:00")
+				})
+				for range 10 {
+					for srcset := range srcsets {
+						for _, c := range strings.Split(srcset, ", ") {
+							resp, err := http.Get(n.base + strings.Fields(c)[0])
+							if err != nil || resp.Body.Close() != nil || resp.StatusCode != http.StatusOK {
+								t.Fatalf("%s%s: %v", n.base, c, err)
+							}
+						}
+					}
+				}
+			}
+			if got, want := fake.ImageRequests(), int64(len(nodes)); got != want {
+				t.Errorf("the image host was asked %d times by %d instances, want once each", got, len(nodes))
+			}
+		})
+	}
 }

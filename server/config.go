@@ -14,6 +14,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/spencer-signage/signage/server/media"
 )
 
 // Config is the whole configuration file (SPEC 4).
@@ -23,6 +25,17 @@ type Config struct {
 	Screens ScreensConfig `toml:"screens"`
 	Alerts  AlertsConfig  `toml:"alerts"`
 	Cluster ClusterConfig `toml:"cluster"`
+	Media   MediaConfig   `toml:"media"`
+}
+
+// MediaConfig is the [media] section: the publications' images, fetched, kept and
+// resized by the server, so that screens load them from its origin alone.
+type MediaConfig struct {
+	Proxy         bool     `toml:"proxy"`          // false: screens load each image from its own host
+	MaxImageMB    int      `toml:"max_image_mb"`   // the largest image fetched
+	MaxMegapixels int      `toml:"max_megapixels"` // the most pixels, read from the image's header
+	CacheMB       int      `toml:"cache_mb"`       // what the kept images take at most on disk
+	AllowedHosts  []string `toml:"allowed_hosts"`  // hosts on a private network that may be fetched from
 }
 
 // ClusterConfig is the [cluster] section: instances that share a Redis form one cluster.
@@ -161,6 +174,7 @@ func DefaultConfig() Config {
 			UpstreamFailingAfter: Duration{Duration: 15 * time.Minute},
 		},
 		Cluster: ClusterConfig{KeyPrefix: "signage:"},
+		Media:   MediaConfig{Proxy: true, MaxImageMB: 20, MaxMegapixels: 50, CacheMB: 2048},
 	}
 }
 
@@ -456,6 +470,22 @@ func (c *Config) validate() []string {
 		if _, err := redis.ParseURL(u); err != nil {
 			// The URL may hold a password: name the key and the problem, never the value.
 			add("cluster.redis_url is not a Redis URL like redis://host:6379/0 or rediss://user:password@host:6380/0 (%s)", redactURLError(err, u))
+		}
+	}
+
+	m := c.Media
+	if m.MaxImageMB < 1 || m.MaxImageMB > 1024 {
+		add("media.max_image_mb: %d is out of range: use 1 to 1024", m.MaxImageMB)
+	}
+	if m.MaxMegapixels < 1 || m.MaxMegapixels > 1000 {
+		add("media.max_megapixels: %d is out of range: use 1 to 1000", m.MaxMegapixels)
+	}
+	if m.CacheMB < 64 {
+		add("media.cache_mb: %d is too small: use at least 64", m.CacheMB)
+	}
+	for i, h := range m.AllowedHosts {
+		if _, _, err := media.SplitHost(h); err != nil {
+			add("media.allowed_hosts[%d]: %q is not a host or host:port like images.intranet or 10.0.0.5:8080", i, h)
 		}
 	}
 

@@ -233,3 +233,54 @@ func TestClientIPHeaderInAnyCase(t *testing.T) {
 		t.Errorf("client_ip_header = %q (%v), want X-Real-IP", cfg.Server.ClientIPHeader, err)
 	}
 }
+
+// TestMediaConfig: [media] has its defaults, and each key is checked like every other:
+// an unknown one, the wrong type, a value out of range, a host that is not one.
+func TestMediaConfig(t *testing.T) {
+	cfg, err := server.ParseConfig(nil, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := cfg.Media; !m.Proxy || m.MaxImageMB != 20 || m.MaxMegapixels != 50 || m.CacheMB != 2048 || len(m.AllowedHosts) != 0 {
+		t.Errorf("defaults %+v", m)
+	}
+	cfg, err = server.ParseConfig([]byte("[media]\nproxy = false\nallowed_hosts = [\"images.intranet\", \"10.0.0.5:8080\"]\n"), noEnv)
+	if err != nil || cfg.Media.Proxy || len(cfg.Media.AllowedHosts) != 2 {
+		t.Errorf("%+v %v", cfg.Media, err)
+	}
+	_, err = server.ParseConfig([]byte(`
+[media]
+prxy = true
+proxy = "yes"
+max_image_mb = "20"
+max_megapixels = 0
+cache_mb = 10
+allowed_hosts = ["ok.intranet", 5]
+`), noEnv)
+	var ce *server.ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("err = %v, want *ConfigError", err)
+	}
+	for _, w := range []string{
+		"config: unknown key media.prxy",
+		`config: media.proxy: "yes" is not true or false`,
+		`config: media.max_image_mb: "20" is not a number: write it without quotes`,
+		"config: media.max_megapixels: 0 is out of range: use 1 to 1000",
+		"config: media.cache_mb: 10 is too small: use at least 64",
+		`config: media.allowed_hosts[1]: 5 is not text: write it in quotes`,
+	} {
+		found := false
+		for _, p := range ce.Problems {
+			found = found || strings.HasPrefix(p, w)
+		}
+		if !found {
+			t.Errorf("no problem line starts with\n\t%s\ngot:\n%s", w, ce)
+		}
+	}
+	_, err = server.ParseConfig([]byte("[media]\nallowed_hosts = [\"ok.intranet\", \"https://images.intranet/\", \"10.0.0.5:0\"]\n"), noEnv)
+	if !errors.As(err, &ce) || len(ce.Problems) != 2 ||
+		!strings.HasPrefix(ce.Problems[0], `config: media.allowed_hosts[1]: "https://images.intranet/" is not a host or host:port`) ||
+		!strings.HasPrefix(ce.Problems[1], `config: media.allowed_hosts[2]: "10.0.0.5:0" is not a host`) {
+		t.Errorf("allowed_hosts: %v", err)
+	}
+}

@@ -9,9 +9,11 @@ import (
 	"net/http"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spencer-signage/signage/server/feed"
+	"github.com/spencer-signage/signage/server/media"
 	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/server/screens"
 	"github.com/spencer-signage/signage/views"
@@ -23,6 +25,15 @@ import (
 // stale flag shares that one's rendered deck.
 type Edition struct {
 	*news.Content
+	// Version names what the screens are shown: the content's version, or with the
+	// media library, that version with each item's picture in place of its image URL (a
+	// new edition of the same content follows a picture's arrival).
+	Version string
+
+	media    *media.Library  // nil with media.proxy = false
+	pictures []media.Picture // of each visible item, from the media library; nil without
+	mediaKey string          // names pictures
+	mediaGen atomic.Uint64   // the library's generation when pictures were asked
 
 	deck           *renderedDeck  // shared by every edition of the same version
 	feeds          *feedCache     // per edition: the JSON feed carries the stale flag
@@ -74,6 +85,7 @@ var langPattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$`)
 type editions struct {
 	log     *slog.Logger
 	feedIDs feed.IDs       // of the feeds of every edition
+	media   *media.Library // nil with media.proxy = false
 	loc     *time.Location // screens.time_zone
 
 	current   sync.Map   // userlist id -> *Edition; read without a lock on every request
@@ -100,7 +112,7 @@ func (es *editions) of(c *news.Content, active func(string) bool) *Edition {
 	if c == nil {
 		return nil
 	}
-	if e, ok := es.current.Load(c.Userlist); ok && e.(*Edition).Content == c {
+	if e, ok := es.current.Load(c.Userlist); ok && es.fresh(e.(*Edition), c) {
 		return e.(*Edition)
 	}
 	es.mu.Lock()
@@ -108,18 +120,33 @@ func (es *editions) of(c *news.Content, active func(string) bool) *Edition {
 	var prev *Edition
 	if e, ok := es.current.Load(c.Userlist); ok {
 		prev = e.(*Edition)
-		if prev.Content == c {
+		if es.fresh(prev, c) {
 			return prev
 		}
 	}
-	e := &Edition{Content: c, feeds: newFeedCache(), feedIDs: es.feedIDs, loc: es.loc}
+	e := &Edition{Content: c, Version: c.Version, media: es.media, feeds: newFeedCache(), feedIDs: es.feedIDs, loc: es.loc}
 	if e.loc == nil {
 		e.loc = time.Local
+	}
+	if es.media != nil {
+		// The generation first: a picture that arrives while they are asked makes the next
+		// request ask again.
+		gen := es.media.Generation()
+		if prev == nil || prev.Content != c {
+			es.media.Want(c.Userlist, refsOf(c))
+		}
+		e.pictures, e.mediaKey = picturesOf(es.media, c)
+		if prev != nil && prev.Content == c && prev.mediaKey == e.mediaKey {
+			prev.mediaGen.Store(gen) // nothing this content shows changed
+			return prev
+		}
+		e.mediaGen.Store(gen)
+		e.Version = renderedVersion(c, e.pictures)
 	}
 	if !c.Modified.IsZero() {
 		e.modifiedHeader = []string{c.Modified.UTC().Format(http.TimeFormat)}
 	}
-	if prev != nil && prev.Version == c.Version {
+	if prev != nil && prev.Version == e.Version {
 		e.deck = prev.deck
 	} else {
 		deck, err := renderDeck(e)
@@ -137,6 +164,12 @@ func (es *editions) of(c *news.Content, active func(string) bool) *Edition {
 	}
 	es.current.Store(c.Userlist, e)
 	return e
+}
+
+// fresh reports whether e is the edition of c as it stands: made of c, and of the
+// pictures the media library shows now.
+func (es *editions) fresh(e *Edition, c *news.Content) bool {
+	return e.Content == c && (es.media == nil || e.mediaGen.Load() == es.media.Generation())
 }
 
 func (es *editions) prune(active func(string) bool) {
@@ -176,7 +209,7 @@ func (e *Edition) viewHeader(lang string) views.Deck {
 // our words in its language, each publication in its translation when it has one.
 func (e *Edition) viewDeck(lang string) views.Deck {
 	d := e.viewHeader(lang)
-	for _, it := range e.Items {
+	for i, it := range e.Items {
 		if lang != "" {
 			it = it.In(lang)
 		}
@@ -191,6 +224,9 @@ func (e *Edition) viewDeck(lang string) views.Deck {
 			Published: it.Published.In(e.loc),
 			Author:    it.Author,
 			Pinned:    it.Pinned,
+		}
+		if e.pictures != nil {
+			withPictures(&s, e.pictures[i])
 		}
 		if it.Link != "" {
 			s.QR = views.QRCode(it.Link)

@@ -91,7 +91,7 @@ func encodeFeed(c *Edition, kind feed.Kind, base string, ann feedAnnouncements) 
 	fd := feed.Feed{
 		Userlist: c.Userlist, Title: c.Title(), Locale: c.Locale,
 		Home:  base + "/screens/" + c.Userlist,
-		Items: c.Items, FetchedAt: c.FetchedAt, Stale: c.Stale, Version: c.Version,
+		Items: c.feedItems(base), FetchedAt: c.FetchedAt, Stale: c.Stale, Version: c.Version,
 		IDs: c.feedIDs,
 	}
 	if base != "" {

@@ -114,6 +114,7 @@ func (e *env) newServer(client *spencerclient.Client) *server.Server {
 	opts.Hub = server.NewHub(e.cfg.Server.MaxScreens, e.cfg.Server.MaxScreensPerAddress, e.logger())
 	opts.News = news.NewPoller(client, news.NewMemory(news.MemoryConfig{DataDir: e.cfg.Server.DataDir, Keep: e.cfg.Screens.IdleAfter.Duration, Log: e.logger()}), opts.Hub, server.NewsConfig(e.cfg), e.logger())
 	opts.TokenStatus, opts.Skipped, opts.Version, opts.Logger = client.TokenStatus, client.SkippedTotal, "test", e.logger()
+	opts.Authorizer = client
 	return server.New(e.cfg, opts)
 }
 

@@ -17,6 +17,8 @@ func concrete(e *env, route string) string {
 		return e.srv.AssetCSS()
 	case strings.HasPrefix(route, "/api/"):
 		return route + "?userlist=" + lobby
+	case route == "/media/:name":
+		return e.keptImage()
 	}
 	return strings.ReplaceAll(route, ":id", lobby)
 }

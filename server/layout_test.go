@@ -44,13 +44,13 @@ func layoutItems(images string) []map[string]any {
 		{
 			"id": "split", "title": "Town hall on Friday: our plans for next year", "isPinned": true,
 			"summary":     "Join the leadership team in the auditorium at 16:00, or follow the stream on the intranet. Questions can be sent in advance through the Spencer app. Drinks and snacks afterwards in the atrium.",
-			"publishedAt": day(0), "image": images + "/townhall.svg", "url": "https://intranet.example.com/news/town-hall-q4",
+			"publishedAt": day(0), "image": images + "/townhall.jpg", "url": "https://intranet.example.com/news/town-hall-q4",
 			"author": "Internal Communications",
 		},
 		{
 			"id": "photo", "title": "Snow expected tonight: the car park is gritted",
 			"summary":     "Park on levels −1 and −2; the roof level stays closed.",
-			"publishedAt": day(1), "image": images + "/winter.svg", "url": "https://intranet.example.com/news/snow",
+			"publishedAt": day(1), "image": images + "/winter.jpg", "url": "https://intranet.example.com/news/snow",
 			"author": "Facility Management",
 		},
 		{
@@ -60,7 +60,7 @@ func layoutItems(images string) []map[string]any {
 		},
 		{"id": "bare", "title": "Fire drill at 11:00", "publishedAt": day(3)},
 		{
-			"id": "long", "publishedAt": day(4), "image": images + "/security.svg", "author": "IT Security",
+			"id": "long", "publishedAt": day(4), "image": images + "/security.jpg", "author": "IT Security",
 			"title":   "Watch out for fake parcel notifications that ask you to pay customs fees, confirm your address, install a tracking app or call a premium number: none of them comes from our mail room, and every one of them should be reported to the service desk at once",
 			"summary": "We see a wave of text messages about parcels held at customs. Do not click the link: report the message to the service desk on extension 4444. The service desk blocks the sender for everyone, and tells the people who clicked what to do next. If you paid, call your bank as well.",
 		},
@@ -79,6 +79,9 @@ func newLayoutEnv(t *testing.T, mod ...func(*server.Config)) *env {
 	e.stop()
 	e.opts.Demo = true
 	e.start()
+	// The server keeps the photos before any page is opened: a page opened sooner would
+	// show their slides type-led until the next deck.
+	e.waitImages("/screens/"+layoutList, 3)
 	return e
 }
 

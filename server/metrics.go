@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/spencer-signage/signage/server/media"
 	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/server/screens"
 	"github.com/spencer-signage/signage/spencerclient"
@@ -41,6 +42,7 @@ type metricSources struct {
 	token   func() spencerclient.TokenStatus // nil when unknown
 	skipped func() int64                     // nil when unknown
 	cluster cluster                          // nil unless clustered
+	media   *media.Library                   // nil with media.proxy = false
 }
 
 // userlists is what the metrics and the status page need of the news.
@@ -100,6 +102,9 @@ func newMetrics(src metricSources) *metrics {
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "signage_redis_up", Help: "1 while Redis answers."},
 				func() float64 { return boolGauge(cl.Healthy()) }),
 		)
+	}
+	if src.media != nil {
+		m.reg.MustRegister(mediaCollector{lib: src.media})
 	}
 	if sk := src.skipped; sk != nil {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{

@@ -19,7 +19,13 @@ func (s *Server) securityHeaders() func(echo.Context) {
 	if len(s.cfg.Server.EmbedOrigins) > 0 {
 		ancestors = "'self' " + strings.Join(s.cfg.Server.EmbedOrigins, " ")
 	}
-	const base = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; " +
+	// The pages load images from our origin alone when the server keeps them; else each
+	// from its own host.
+	imgSrc := "img-src 'self' https: http: data:; "
+	if s.media != nil {
+		imgSrc = "img-src 'self' data:; "
+	}
+	base := "default-src 'self'; script-src 'self'; style-src 'self'; " + imgSrc +
 		"worker-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; "
 	pages := newPagePolicies(base, "frame-ancestors 'none'", s.publicHost)
 	embedCSP := []string{base + "connect-src 'self'; frame-ancestors " + ancestors}

@@ -36,6 +36,12 @@ func (s *Server) routes() *echo.Echo {
 	if s.opts.DemoImages != nil {
 		get(DemoImagesPath+"/:name", echo.WrapHandler(s.opts.DemoImages))
 	}
+	if s.media != nil {
+		// Open to all, access keys or not: a name is 128 bits of the picture's hash, known
+		// only from a page or feed that needed the key, and an <img> or the service worker
+		// could not carry one.
+		get(MediaPath+"/:name", s.handleMedia)
+	}
 
 	keyed := s.requireAccessKey
 	get("/screens/:id", s.handleScreen, keyed)

@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/spencer-signage/signage/server/feed"
+	"github.com/spencer-signage/signage/server/media"
 	"github.com/spencer-signage/signage/server/news"
 	"github.com/spencer-signage/signage/server/screens"
 	"github.com/spencer-signage/signage/spencerclient"
@@ -38,6 +39,12 @@ type Options struct {
 	Logger     *slog.Logger
 	Demo       bool
 	DemoImages http.Handler // demo mode: the fake's images, served at DemoImagesPath
+	// Authorizer fetches the images that live on the API host with the Spencer client's
+	// token (the client itself); nil fetches them without.
+	Authorizer media.Authorizer
+	// APIURL is the API base the client asks, when it is not the configured one (demo
+	// mode's fake): its host is allowed to the media fetches, and has the token.
+	APIURL string
 	// HeartbeatInterval is how often screens send a heartbeat (30 s; tests shorten it).
 	HeartbeatInterval time.Duration
 	// AlertCheckInterval is how often alerts are evaluated (15 s; tests shorten it).
@@ -48,7 +55,7 @@ type Options struct {
 }
 
 // DemoImagesPath is where demo mode serves the sample news' images from our own origin,
-// so that screens on other machines can load them.
+// so that screens on other machines can load them when media.proxy is false.
 const DemoImagesPath = "/demo/images"
 
 // NewsConfig is the configuration of the poller that config asks for.
@@ -80,6 +87,7 @@ type Server struct {
 	news     *news.Poller
 	hub      *screens.Hub
 	editions *editions
+	media    *media.Library // nil with media.proxy = false
 	static   *static.Files
 	assets   views.Assets
 	build    string
@@ -140,6 +148,14 @@ func New(cfg Config, opts Options) *Server {
 	}
 	s.guesses = newGuesses(s.now)
 	s.quiet, _ = parseQuietHours(cfg.Screens.QuietHours, cfg.Screens.Location()) // validated with the config
+	if lib, err := s.openMedia(); err != nil {
+		// Only a policy the config check let through would do this: kept in memory, the
+		// images need no disk.
+		s.log.Error("media off: pages load the images from their hosts", slog.Any("error", err))
+	} else if lib != nil {
+		s.media, s.editions.media = lib, lib
+		lib.OnReady(s.onMedia)
+	}
 	s.announcements = &announcements{board: board{maps: s.cluster}, log: s.log, now: s.now, onChange: s.pushAnnouncements}
 	s.csrf.init()
 	s.proxies = newProxies(cfg.Server.TrustedProxies, cfg.Server.ClientIPHeader)
@@ -171,7 +187,7 @@ func New(cfg Config, opts Options) *Server {
 	s.gone = newDepartures()
 	s.hub.OnLeave(s.gone.add)
 	s.hub.SetHeartbeat(s.heartbeat)
-	sources := metricSources{hub: s.hub, news: s.news, token: opts.TokenStatus, skipped: opts.Skipped}
+	sources := metricSources{hub: s.hub, news: s.news, token: opts.TokenStatus, skipped: opts.Skipped, media: s.media}
 	if s.clustered() {
 		sources.cluster = s.cluster
 	}
@@ -249,6 +265,9 @@ func (s *Server) Open(ln net.Listener) {
 	s.ln = ln
 	s.cluster.Start()
 	s.news.Start()
+	if s.media != nil {
+		s.media.Start()
+	}
 	if s.alerts != nil {
 		s.alerts.start()
 	}
@@ -292,6 +311,9 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	s.hub.Close()
 	s.news.Stop()
+	if s.media != nil {
+		s.media.Close()
+	}
 	return err
 }
 

@@ -189,6 +189,32 @@ func (c *Client) get(ctx context.Context, path, userListID string) ([]byte, erro
 	}
 }
 
+// Authorized sends req with the API's bearer token through send (the caller's own HTTP
+// client and its rules), renewing the token and sending once more when the answer is
+// 401, as Publications does. It is for what lives on the API host besides the
+// publications, such as their attachments; what may be fetched, from where and how much
+// of it, is the caller's business. The request must have no body.
+func (c *Client) Authorized(req *http.Request, send func(*http.Request) (*http.Response, error)) (*http.Response, error) {
+	for attempt := 0; ; attempt++ {
+		tok, err := c.tokens.Token()
+		if err != nil {
+			return nil, err
+		}
+		r := req.Clone(req.Context())
+		r.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		resp, err := send(r)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
+			c.excerpt(resp)
+			c.tokens.invalidate(tok)
+			continue
+		}
+		return resp, nil
+	}
+}
+
 // apiBase is the API base URL: the api_base_url a token endpoint named (SpringCM does),
 // else the configured one.
 func (c *Client) apiBase(tok *oauth2.Token) *url.URL {

@@ -293,7 +293,7 @@
 
   function advance() {
     if (pendingDeck) {
-      applyDeck(pendingDeck);
+      applyDeck(pendingDeck, true);
       return;
     }
     const all = slides();
@@ -317,12 +317,21 @@
     });
   }
 
+  // slideIDs names a deck's slides in order.
+  function slideIDs(root) {
+    return Array.prototype.map.call(root.querySelectorAll(".slide"), (el) => el.getAttribute("data-id")).join("\n");
+  }
+
   // applyDeck swaps in a new deck; it waits for a slide boundary unless nothing rotates.
-  function applyDeck(msg) {
+  // A deck of the same slides (a photo arrived, a text changed) goes on from the slide
+  // shown, which stays on screen, to the next one, rather than starting over.
+  function applyDeck(msg, atBoundary) {
     pendingDeck = null;
     const tpl = document.createElement("template");
     tpl.innerHTML = msg.html;
-    const first = tpl.content.querySelector(".slide, .state");
+    const same = slides().length > 1 && slideIDs(tpl.content) === slideIDs(deckEl);
+    const from = same ? index : 0;
+    const first = tpl.content.querySelectorAll(".slide, .state")[from];
     const show = () => {
       deckEl.textContent = "";
       deckEl.appendChild(tpl.content);
@@ -330,13 +339,25 @@
       deckEl.dataset.state = first && first.classList.contains("state") ? "state" : "items";
       version = msg.version;
       index = 0;
+      if (same && from > 0) {
+        const all = slides();
+        all[0].classList.remove("is-active");
+        all[from].classList.add("is-active");
+        index = from;
+      }
       fit(deckEl);
-      schedule();
+      if (same && atBoundary) showSlide((index + 1) % slides().length).then(schedule, schedule);
+      else schedule();
     };
     const img = first && first.querySelector("img");
     if (img) {
-      // Decode the new first image off-screen before it shows.
+      // Decode the new shown image off-screen before it shows, in the width this screen
+      // takes of it.
       const probe = new Image();
+      if (img.getAttribute("srcset")) {
+        probe.sizes = img.getAttribute("sizes") || "";
+        probe.srcset = img.getAttribute("srcset");
+      }
       probe.src = img.getAttribute("src");
       const decoded = probe.decode ? probe.decode() : loaded(probe);
       Promise.race([decoded, new Promise((resolve) => setTimeout(resolve, 4000))]).then(show, show);

@@ -1,8 +1,14 @@
-// spencer-signage service worker: keeps the last screen page, its assets and its last deck,
-// so that a kiosk opened or reloaded while the server is down shows news (and keeps
-// retrying) instead of a browser error page. Written for the TVs' old engines, as the
+// spencer-signage service worker: keeps the last screen page, its assets, its last deck and
+// their photos, so that a kiosk opened or reloaded while the server is down shows news (and
+// keeps retrying) instead of a browser error page. Written for the TVs' old engines, as the
 // screen's script is: ES2016 syntax, and nothing newer than Chromium 53.
 const CACHE = "signage-v1";
+// MEDIA keeps the photos (/media/…, whose names change with their bytes): every one the
+// kept pages and decks show, and of the others, which decks sent over the WebSocket
+// showed since, the latest up to MAX_MEDIA in all.
+const MEDIA = "signage-media-v1";
+const MAX_MEDIA = 48;
+const mediaName = /\/media\/[0-9a-f]{32}-[0-9]+\.(?:jpg|png)/g;
 
 self.addEventListener("install", (event) => { event.waitUntil(self.skipWaiting()); });
 self.addEventListener("activate", (event) => { event.waitUntil(self.clients.claim()); });
@@ -59,6 +65,49 @@ function cacheFirst(request) {
   }));
 }
 
+// media answers a photo from the cache, else from the network (keeping it); when the
+// server is away and the browser asks for a width it does not hold (a page kept at
+// another size), another width of the same picture will do.
+function media(request) {
+  return caches.open(MEDIA).then((cache) => cache.match(request).then((cached) => {
+    if (cached) return cached;
+    return fetch(request).then((response) => {
+      if (response.ok) cache.put(request, response.clone()).then(pruneMedia);
+      return response;
+    }, (err) => {
+      const picture = new URL(request.url).pathname.replace(/-[0-9]+\.(jpg|png)$/, "-");
+      return cache.keys().then((keys) => {
+        const other = keys.find((k) => new URL(k.url).pathname.indexOf(picture) === 0);
+        if (other) return cache.match(other);
+        throw err;
+      });
+    });
+  }));
+}
+
+// pruneMedia keeps the photos within MAX_MEDIA: those the kept pages and decks name stay,
+// the others go oldest first.
+function pruneMedia() {
+  return Promise.all([caches.open(CACHE), caches.open(MEDIA)]).then(([pages, photos]) =>
+    pages.keys().then((keys) => Promise.all(keys.map((k) => pages.match(k).then((r) => (r && !/^\/static\//.test(new URL(k.url).pathname) ? r.text() : "")))))
+      .then((texts) => {
+        const shown = {};
+        texts.join(" ").replace(mediaName, (m) => { shown[m] = true; return m; });
+        return photos.keys().then((keys) => {
+          let over = keys.length - MAX_MEDIA;
+          const gone = [];
+          for (const k of keys) {
+            if (over <= 0) break;
+            if (!shown[new URL(k.url).pathname]) {
+              gone.push(photos.delete(k));
+              over--;
+            }
+          }
+          return Promise.all(gone);
+        });
+      }));
+}
+
 self.addEventListener("fetch", (event) => {
   const req = event.request;
   if (req.method !== "GET") return;
@@ -70,6 +119,8 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(networkFirst(req, () => new Response(offlinePage(url), { headers: { "Content-Type": "text/html; charset=utf-8" } })));
   } else if (p.startsWith("/static/")) {
     event.respondWith(cacheFirst(req));
+  } else if (p.startsWith("/media/")) {
+    event.respondWith(media(req));
   } else if (/^\/screens\/[^/]+\/deck$/.test(p)) {
     event.respondWith(networkFirst(req));
   }

@@ -67,6 +67,10 @@ type AdminUserlist struct {
 	StaleSince time.Time
 	Unknown    bool
 	Screens    int
+	// MediaFailures counts the images of its news that could not be fetched or kept,
+	// MediaError the latest reason ("format: not JPEG, PNG, GIF or WebP (SVG)").
+	MediaFailures int
+	MediaError    string
 }
 
 // AdminScreen is one screen on the status page: connected, or disconnected a short

@@ -26,19 +26,27 @@ type Deck struct {
 }
 
 // Slide is one item as a slide. Title, Summary and Author are plain text; BodyHTML is
-// sanitized HTML; ImageURL and Link are absolute http(s) URLs or empty.
+// sanitized HTML; Link is an absolute http(s) URL or empty. ImageURL is the image's URL,
+// or empty: its own host's when the server does not keep the images, else our own
+// (/media/…), with ImageSrcset listing every width kept and ImageWidth × ImageHeight
+// the picture's size.
 type Slide struct {
-	ID        string
-	Lang      string // the publication's own locale, when known: a slide may be untranslated
-	Title     string
-	Summary   string
-	BodyHTML  string
-	ImageURL  string
-	Link      string
-	QR        *QR // nil when the item has no link
-	Published time.Time
-	Author    string
-	Pinned    bool
+	ID       string
+	Lang     string // the publication's own locale, when known: a slide may be untranslated
+	Title    string
+	Summary  string
+	BodyHTML string
+	ImageURL string
+	// ImageSrcset is the srcset of the kept widths ("/media/…-640.jpg 640w, …"), "" when
+	// the image is its host's; ImageWidth and ImageHeight are then 0.
+	ImageSrcset string
+	ImageWidth  int
+	ImageHeight int
+	Link        string
+	QR          *QR // nil when the item has no link
+	Published   time.Time
+	Author      string
+	Pinned      bool
 }
 
 // QR is a QR code drawn as one SVG path, in module units, quiet zone included.

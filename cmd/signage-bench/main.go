@@ -17,9 +17,17 @@ func main() {
 	wsURL := flag.String("ws", "", "internal: the WebSocket URL for -clients (several, comma-separated: screens spread over them)")
 	deflate := flag.Bool("deflate", true, "internal: the screens of -clients offer permessage-deflate")
 	quick := flag.Bool("quick", false, "smaller figures, for a smoke run")
-	only := flag.String("only", "", "comma-separated parts to run: feed, page, fanout, cluster (which runs fanout too, to compare), kiosk (default: all)")
+	only := flag.String("only", "", "comma-separated parts to run: feed, page, media, fanout, cluster (which runs fanout too, to compare), kiosk (default: all)")
 	profile := flag.String("profile", "", "write CPU and heap profiles of each part into this directory")
+	variants := flag.String("variants", "", "internal: make the variants of this JPEG in a process of its own and report")
 	flag.Parse()
+	if *variants != "" {
+		if err := runVariants(*variants); err != nil {
+			fmt.Fprintln(os.Stderr, "variants:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *clients > 0 {
 		if err := runClients(*clients, *wsURL, *deflate, *profile); err != nil {
 			fmt.Fprintln(os.Stderr, "clients:", err)
@@ -27,14 +35,14 @@ func main() {
 		}
 		return
 	}
-	all := map[string]bool{"feed": true, "page": true, "fanout": true, "cluster": true, "kiosk": true}
+	all := map[string]bool{"feed": true, "page": true, "media": true, "fanout": true, "cluster": true, "kiosk": true}
 	parts := all
 	if *only != "" {
 		parts = map[string]bool{}
 		for p := range strings.SplitSeq(*only, ",") {
 			p = strings.TrimSpace(p)
 			if !all[p] {
-				fmt.Fprintf(os.Stderr, "bench: -only: %q is not a part (feed, page, fanout, cluster, kiosk)\n", p)
+				fmt.Fprintf(os.Stderr, "bench: -only: %q is not a part (feed, page, media, fanout, cluster, kiosk)\n", p)
 				os.Exit(2)
 			}
 			parts[p] = true

@@ -168,6 +168,11 @@ func run(o options) error {
 			return err
 		}
 	}
+	if o.parts["media"] {
+		if err := benchMedia(rep, o); err != nil {
+			return err
+		}
+	}
 	if o.parts["fanout"] {
 		runs := []fanoutRun{
 			{n: 10000, deflate: true, spreadTarget: 250 * time.Millisecond, memTarget: 8 << 10, upstream: true},

@@ -86,8 +86,15 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return 1
 		}
 		defer fake.Close()
-		fake.LoadDemo(30*time.Second, base+server.DemoImagesPath)
-		demoImages = fake.ImageHandler()
+		// The demo's images live on the fake, which is the API host: the server fetches
+		// them as it does the images of real news (allowed as the API host is, although it
+		// is loopback). Without media.proxy, screens load them from our own origin.
+		imageBase := ""
+		if !cfg.Media.Proxy {
+			imageBase = base + server.DemoImagesPath
+			demoImages = fake.ImageHandler()
+		}
+		fake.LoadDemo(30*time.Second, imageBase)
 		apiURL, tokenURL = fake.APIURL(), fake.TokenURL()
 		clientID, clientSecret = spencertest.ClientID, spencertest.ClientSecret
 		spencer.AuthStyle, spencer.TokenAuth = spencertest.StyleForm.String(), "body"
@@ -151,6 +158,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Logger:      log,
 		Demo:        spencer.Demo,
 		DemoImages:  demoImages,
+		Authorizer:  client,
+		APIURL:      apiURL,
 	})
 	srv.Open(ln)
 	log.Info("serving", slog.String("url", base+"/"), slog.String("version", buildVersion()))

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -149,10 +150,30 @@ func TestDemoModeServesTheShippedConfig(t *testing.T) {
 			t.Errorf("%s: status %d, holds %q: %v", tc.path, resp.StatusCode, tc.want, strings.Contains(string(b), tc.want))
 		}
 	}
-	// The demo images come from our own origin, shipped in the binary.
-	resp, err := http.Get(base + "/demo/images/office.svg")
-	if err != nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/svg+xml" {
-		t.Errorf("demo image: %v %v", err, resp)
+	// The demo's images, shipped in the binary, go the way of real news's: fetched by the
+	// server from the fake, and served from our own origin in the widths screens take.
+	media := regexp.MustCompile(`srcset="(/media/[0-9a-f]{32}-640\.jpg) 640w`)
+	var image string
+	deadline := time.Now().Add(30 * time.Second)
+	for image == "" && time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/screens/3f0c6f9e-2b1a-4c55-9d0e-8a7b6c5d4e3f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if m := media.FindSubmatch(b); m != nil {
+			image = string(m[1])
+		} else {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if image == "" {
+		t.Fatal("the demo screen shows no image from /media/")
+	}
+	resp, err := http.Get(base + image)
+	if err != nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/jpeg" {
+		t.Errorf("demo image %s: %v %v", image, err, resp)
 	}
 	if resp != nil {
 		resp.Body.Close()

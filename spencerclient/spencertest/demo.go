@@ -14,8 +14,14 @@ const (
 	DemoCanteen = "9b2d7c41-5e8a-4f3b-a6c1-0d2e4f6a8b9c"
 )
 
-//go:embed demoimages/*.svg
+// The demo's illustrations are rasters (JPEG, and one WebP), as the images of real news
+// are: the server fetches, resizes and serves them from its own origin like any other.
+//
+//go:embed demoimages/*.jpg demoimages/*.webp
 var demoImages embed.FS
+
+// demoImageTypes are the types the fake sends its images with.
+var demoImageTypes = map[string]string{".jpg": "image/jpeg", ".webp": "image/webp"}
 
 // LoadDemo fills the fake with two userlists of realistic news and changes one item every
 // `every` so that live updates can be seen, until Close. The images are shipped in the
@@ -32,7 +38,7 @@ func (s *Server) LoadDemo(every time.Duration, imageBase string) {
 	entries, _ := demoImages.ReadDir("demoimages")
 	for _, e := range entries {
 		b, _ := demoImages.ReadFile("demoimages/" + e.Name())
-		s.SetImage(e.Name(), "image/svg+xml", b)
+		s.SetImage(e.Name(), demoImageTypes[path.Ext(e.Name())], b)
 	}
 	now := time.Now()
 	s.SetPublications(DemoCanteen, map[string]any{"data": s.canteenNews(now)})
@@ -88,7 +94,7 @@ func (s *Server) lobbyNews(start time.Time, n int) []map[string]any {
 				"fr-BE": fmt.Sprintf("Mis à jour à %s. Accueillez nos invités et rappelez-leur de porter leur badge ; du café frais les attend au salon du 2e étage.", time.Now().Format("15:04:05")),
 			},
 			"publishedAt": time.Now().UTC().Format(time.RFC3339),
-			"image":       map[string]string{"url": s.image("office.svg")},
+			"image":       map[string]string{"url": s.image("office.jpg")},
 			"isPinned":    true,
 			"author":      map[string]string{"firstName": "Front", "lastName": "Desk"},
 		},
@@ -97,7 +103,7 @@ func (s *Server) lobbyNews(start time.Time, n int) []map[string]any {
 			"headline":    "Town hall on Friday: our plans for next year",
 			"body":        "<p>Join the leadership team in the auditorium at <strong>16:00</strong>, or follow the stream on the intranet. Questions can be sent in advance through the Spencer app.</p><p>Drinks and snacks afterwards in the atrium.</p>",
 			"publishedAt": day(1),
-			"coverImage":  s.image("townhall.svg"),
+			"coverImage":  s.image("townhall.jpg"),
 			"deepLink":    "https://intranet.example.com/news/town-hall-q4",
 			"createdBy":   map[string]string{"displayName": "Internal Communications"},
 			"translations": map[string]map[string]string{
@@ -110,7 +116,7 @@ func (s *Server) lobbyNews(start time.Time, n int) []map[string]any {
 			"title":      "Bike to work week: 1,284 km cycled so far",
 			"intro":      "Teams from all three sites are racing for the golden pedal. Log your rides in the app before Sunday evening.",
 			"created_at": day(2),
-			"thumbnail":  []any{map[string]string{"src": s.image("bike.svg")}},
+			"thumbnail":  []any{map[string]string{"src": s.image("bike.jpg")}},
 			"url":        "https://intranet.example.com/news/bike-week",
 			"author":     "Sustainability Team",
 		},
@@ -119,7 +125,7 @@ func (s *Server) lobbyNews(start time.Time, n int) []map[string]any {
 			"title":           "Watch out for fake parcel notifications",
 			"content":         "We see a wave of text messages about parcels held at customs. Do not click the link: report the message to the service desk on extension 4444.",
 			"publicationDate": day(3),
-			"media":           map[string]string{"original": s.image("security.svg")},
+			"media":           map[string]string{"original": s.image("security.jpg")},
 			"author":          map[string]string{"name": "IT Security"},
 		},
 		{
@@ -127,7 +133,7 @@ func (s *Server) lobbyNews(start time.Time, n int) []map[string]any {
 			"title":       "Winter opening hours of the building",
 			"body":        "From 1 December the building opens at 7:00 and closes at 19:00. The car park gate closes at 19:30.",
 			"publishedAt": day(5),
-			"image":       s.image("winter.svg"),
+			"image":       s.image("winter.jpg"),
 			"author":      "Facility Management",
 		},
 	}
@@ -142,7 +148,7 @@ func (s *Server) canteenNews(start time.Time) []map[string]any {
 			"title":       "This week's menu: soup, pasta and a vegan curry",
 			"summary":     "Monday pumpkin soup, Wednesday fresh pasta bar, Friday chickpea and spinach curry. Salad bar every day.",
 			"publishedAt": day(0),
-			"imageUrl":    s.image("canteen.svg"),
+			"imageUrl":    s.image("canteen.jpg"),
 			"link":        "https://intranet.example.com/canteen/menu",
 			"translations": []map[string]string{
 				{"locale": "nl-BE", "title": "Menu van de week: soep, pasta en een vegan curry", "summary": "Maandag pompoensoep, woensdag verse pastabar, vrijdag curry met kikkererwten en spinazie."},
@@ -155,7 +161,7 @@ func (s *Server) canteenNews(start time.Time) []map[string]any {
 			"title":       "Volunteer day: 60 places left at the food bank",
 			"body":        "Spend a day with colleagues sorting donations. Sign up in the app; your manager has already approved the day off.",
 			"publishedAt": day(1),
-			"image":       s.image("volunteer.svg"),
+			"image":       s.image("volunteer.webp"),
 			"webUrl":      "https://intranet.example.com/volunteer",
 			"author":      map[string]string{"firstName": "Amira", "lastName": "Jansen"},
 		},

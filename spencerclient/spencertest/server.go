@@ -71,7 +71,9 @@ type Server struct {
 	style          TokenStyle
 	requireBasic   bool
 	refreshCurrent string
+	imagesToken    bool // images need a live token, as attachments behind the API do
 
+	imageRequests       atomic.Int64
 	altAPIRequests      atomic.Int64
 	tokenRequests       atomic.Int64
 	tokenRejects        atomic.Int64
@@ -413,9 +415,16 @@ func writeOversize(w http.ResponseWriter, n int64) {
 }
 
 func (s *Server) handleImage(w http.ResponseWriter, r *http.Request) {
+	s.imageRequests.Add(1)
 	s.mu.Lock()
 	img, ok := s.images[r.PathValue("name")]
+	needToken := s.imagesToken
 	s.mu.Unlock()
+	if needToken && !s.authorized(r) {
+		s.unauthorizedAnswers.Add(1)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
+		return
+	}
 	if !ok {
 		http.NotFound(w, r)
 		return
@@ -423,6 +432,17 @@ func (s *Server) handleImage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", img.contentType)
 	w.Header().Set("Cache-Control", "public, max-age=86400")
 	w.Write(img.body) //nolint:errcheck
+}
+
+// ImageRequests counts the requests for images, answered or not.
+func (s *Server) ImageRequests() int64 { return s.imageRequests.Load() }
+
+// SetImagesNeedToken makes the images answer 401 to a request without a live token, as
+// attachments served through the API host do.
+func (s *Server) SetImagesNeedToken(need bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.imagesToken = need
 }
 
 // SetImage serves body at URL+"/images/"+name.
