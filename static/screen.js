@@ -301,14 +301,18 @@
       schedule();
       return;
     }
-    showSlide((index + 1) % all.length).then(schedule, schedule);
+    showSlide((index + 1) % all.length, true).then(schedule, schedule);
   }
 
-  // showSlide makes slide next the active one; the style sheet runs the transition.
-  function showSlide(next) {
+  // showSlide makes slide next the active one; the style sheet runs the transition. A
+  // move of the rotation that is still waiting for its photo when the screen is held (an
+  // urgent announcement came, or the quiet hours) does not happen: behind the hold, the
+  // slide stays the one it covered.
+  function showSlide(next, rotating) {
     const all = slides();
     if (!all[next] || next === index) return Promise.resolve();
     return ready(all[next]).then(() => {
+      if (rotating && held()) return;
       const now = slides();
       if (now[index]) now[index].classList.remove("is-active");
       if (!now[next]) return;
