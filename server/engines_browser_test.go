@@ -283,17 +283,17 @@ func engineEmbed(t *testing.T, o *openedEmbed) {
 // its rotation, its WebSocket, a change from upstream without a reload, and that no script
 // failed.
 func engineScreen(t *testing.T, b on, e *env) {
-	b.open(e.base+"/screens/"+lobby+"?interval=6", 1280, 720)
-	// What shows at first is read before anything slower (the screenshot): at ?interval=6
-	// a slow engine on a loaded machine may otherwise be into the first move already.
+	b.open(e.base+"/screens/"+lobby+"?interval=3", 1280, 720)
+	// What shows at first is read before anything slower (the screenshot): at ?interval=3
+	// a slow engine on a loaded machine would otherwise be into the first move already.
 	var shown []int
 	b.do(shownSlidesJS, &shown)
+	var h *headline
+	b.do(headlineJS, &h)
+	b.shot("screen-1280x720")
 	if len(shown) != 1 || shown[0] != 0 {
 		t.Errorf("the slides that show at first: %v, want only the first", shown)
 	}
-	b.shot("screen-1280x720")
-	var h *headline
-	b.do(headlineJS, &h)
 	switch {
 	case h == nil:
 		t.Errorf("no slide title shows")
@@ -307,10 +307,10 @@ func engineScreen(t *testing.T, b on, e *env) {
 		t.Logf("headline at %.2f %% of the shorter side, %.0f %% of the width, %d lines", h.FontPct, h.WidthPct, h.Lines)
 	}
 
-	// It rotates: after 6 s the slide that shows is another one.
-	if !b.wait(15*time.Second, `(() => { const s = `+shownSlidesJS+`; return s.length === 1 && s[0] !== 0 })()`) {
+	// It rotates: after 3 s the slide that shows is another one.
+	if !b.wait(12*time.Second, `(() => { const s = `+shownSlidesJS+`; return s.length === 1 && s[0] !== 0 })()`) {
 		b.do(shownSlidesJS, &shown)
-		t.Errorf("the screen does not rotate at ?interval=6: after 15 s the slides that show are %v", shown)
+		t.Errorf("the screen does not rotate at ?interval=3: after 12 s the slides that show are %v", shown)
 	}
 
 	// It holds its WebSocket (the page's policy must allow it by name on Chromium 64), so
