@@ -12,6 +12,8 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path"
@@ -95,13 +97,14 @@ func kioskRows(rep *report, o options) error {
 	return nil
 }
 
-// kiosk is a server with one userlist of news with photos (JPEG, as Spencer's are), its
-// images served apart so that their requests can be counted: a page has loaded once it
-// has them.
+// kiosk is a server with one userlist of news with photos (JPEG, as Spencer's are), on an
+// image host of their own that the server fetches them from and keeps them, as it does
+// Spencer's. The pages load them from the server's /media/, through a proxy in front of it
+// that counts those requests: a page has loaded once it has them.
 type kiosk struct {
 	srv    *server.Server
-	base   string
-	images atomic.Int64
+	base   string // the proxy's
+	photos atomic.Int64
 	stop   func()
 }
 
@@ -123,7 +126,6 @@ func startKiosk() (*kiosk, error) {
 			http.NotFound(w, r)
 			return
 		}
-		k.images.Add(1)
 		w.Header().Set("Content-Type", "image/jpeg")
 		w.Write(b) //nolint:errcheck // the browser went away
 	})}
@@ -149,6 +151,7 @@ func startKiosk() (*kiosk, error) {
 	}
 	cfg := benchConfig(fake)
 	cfg.Spencer.PollInterval = server.Duration{Duration: time.Minute}
+	cfg.Media.AllowedHosts = []string{imgLn.Addr().String()} // loopback, else never fetched
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	client, err := spencerclient.New(spencerclient.Config{APIURL: fake.APIURL(), TokenURL: fake.TokenURL(),
 		ClientID: spencertest.ClientID, ClientSecret: spencertest.ClientSecret, Logger: log})
@@ -165,24 +168,84 @@ func startKiosk() (*kiosk, error) {
 	poller := news.NewPoller(client, news.NewMemory(news.MemoryConfig{DataDir: cfg.Server.DataDir, Keep: cfg.Screens.IdleAfter.Duration, Log: log}), hub, server.NewsConfig(cfg), log)
 	k.srv = server.New(cfg, server.Options{News: poller, Hub: hub, TokenStatus: client.TokenStatus, Version: "bench", Logger: log})
 	k.srv.Open(ln)
-	k.base = "http://" + ln.Addr().String()
-	k.stop = func() {
+	front, err := k.front("http://" + ln.Addr().String())
+	if err != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		k.srv.Close(ctx) //nolint:errcheck
 		closeAll()
+		return nil, err
+	}
+	k.stop = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		front.Close()
+		k.srv.Close(ctx) //nolint:errcheck
+		closeAll()
+	}
+	if err := k.kept(); err != nil {
+		k.stop()
+		return nil, err
 	}
 	return k, nil
 }
 
-// loaded waits until the page opened after the images had been asked for seen times has
-// its photos and, when scripted, holds its WebSocket: Chromium takes its time to start
+// front serves a proxy to the server at target that counts the pages' requests for
+// /media/, and points k.base at it. It passes the browser's Host on, as a proxy in front
+// of the server must (the WebSocket's origin check and the page's policy name it).
+func (k *kiosk) front(target string) (*http.Server, error) {
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(u)
+		r.Out.Host = r.In.Host
+	}}
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/media/") {
+			k.photos.Add(1)
+		}
+		rp.ServeHTTP(w, r)
+	})}
+	go srv.Serve(ln) //nolint:errcheck // until Close
+	k.base = "http://" + ln.Addr().String()
+	return srv, nil
+}
+
+// kept waits until the screen's page shows the photos from /media/: the server has
+// fetched and kept them.
+func (k *kiosk) kept() error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := http.Get(k.base + "/screens/" + lobby)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Count(string(b), `src="/media/`) >= len(kioskPhotos) {
+				k.photos.Store(0)
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the server did not keep the photos in a minute")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// loaded waits until the page opened after the photos had been asked for seen times has
+// them and, when scripted, holds its WebSocket: Chromium takes its time to start
 // on a busy machine.
 func (k *kiosk) loaded(seen int64, scripted bool) error {
 	deadline := time.Now().Add(time.Minute)
-	for k.images.Load() < seen+int64(len(kioskPhotos)) || scripted && k.srv.Hub().Total() != 1 {
+	for k.photos.Load() < seen+int64(len(kioskPhotos)) || scripted && k.srv.Hub().Total() != 1 {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the page did not load in a minute (%d photos, %d screens connected)", k.images.Load()-seen, k.srv.Hub().Total())
+			return fmt.Errorf("the page did not load in a minute (%d photos, %d screens connected)", k.photos.Load()-seen, k.srv.Hub().Total())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -204,7 +267,7 @@ func (k *kiosk) cpu(chromium, url string, scripted bool, settle, window time.Dur
 	if !scripted {
 		args = append(args, "--blink-settings=scriptEnabled=false")
 	}
-	seen := k.images.Load()
+	seen := k.photos.Load()
 	cmd := exec.Command(chromium, append(args, url)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
