@@ -336,6 +336,13 @@ func (s *Server) status() adminStatus {
 		}
 		sort.Slice(st.Instances, func(i, j int) bool { return st.Instances[i].ID < st.Instances[j].ID })
 	}
+	// A managed screen is called what the operator calls it now, whatever it was called
+	// when its page connected.
+	for i, sc := range st.Screens {
+		if m, ok := s.managed.get(sc.Managed); ok {
+			st.Screens[i].Name = m.Name
+		}
+	}
 	watching := map[string]int{}
 	for _, sc := range st.Screens {
 		if sc.Left == nil {
@@ -468,7 +475,21 @@ func (s *Server) handleAdmin(c echo.Context) error {
 			ID: sc.ID, Userlist: sc.UserlistID, Address: sc.Addr, UserAgent: sc.UserAgent, Viewport: sc.Viewport,
 			Version: sc.Version, ConnectedAt: sc.ConnectedAt, LastSeen: sc.LastHeartbeat, Left: orZero(sc.Left), Online: sc.Online,
 			UserlistName: ul.Name, UpToDate: ul.Version != "" && sc.Version == ul.Version, Instance: sc.Instance, Quiet: sc.Quiet,
+			Name: sc.Name,
 		})
+	}
+	page.Pair, page.SlideSeconds = normalizeCode(c.QueryParam("pair")), s.cfg.Screens.SlideSeconds
+	if waiting, err := s.waitingDTOs(c.Request().Context()); err == nil {
+		for _, w := range waiting {
+			page.Waiting = append(page.Waiting, views.AdminWaiting{Code: w.Code, UserAgent: w.UserAgent, Address: w.Address,
+				Viewport: w.Viewport, SeenAt: w.SeenAt, ExpiresAt: w.ExpiresAt})
+		}
+	}
+	for _, m := range s.managedDTOs(s.baseURL(c), st) {
+		page.Managed = append(page.Managed, views.AdminManaged{ID: m.ID, Name: m.Name, Slug: m.Slug, URL: m.URL,
+			Userlist: m.Userlist, UserlistName: m.UserlistName, Theme: m.Theme, Interval: m.Interval, Lang: m.Lang,
+			QR: m.QR, Clock: m.Clock, Quiet: m.Quiet, Paired: m.Paired, Online: m.Online, Pages: m.Pages,
+			LastHeartbeat: orZero(m.LastHeartbeat), Address: m.Address, UserAgent: m.UserAgent, Viewport: m.Viewport, Instance: m.Instance})
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return s.render(c, views.Admin(page))

@@ -42,6 +42,8 @@ type screenJSON struct {
 	Version    string     `json:"version"`
 	Online     bool       `json:"online"`
 	Left       *time.Time `json:"disconnected_at"`
+	Managed    string     `json:"managed"` // the screen set up from /admin that it shows
+	Name       string     `json:"name"`
 }
 
 // screen is the screen with this stable id on the status page, nil if it is not there.

@@ -19,7 +19,7 @@ type Alert struct {
 	Screen   string    `json:"screen,omitempty"`
 	Address  string    `json:"address,omitempty"`
 	Userlist string    `json:"userlist,omitempty"`
-	Name     string    `json:"name,omitempty"`
+	Name     string    `json:"name,omitempty"` // a managed screen's name
 	Since    time.Time `json:"since"`
 	At       time.Time `json:"at"`
 	Text     string    `json:"text"` // a line for people (Slack and Teams show "text")
@@ -57,6 +57,7 @@ type screenSeen struct {
 	quietOff          bool // it does not follow the quiet hours
 	userlist, address string
 	label             string // how alerts name it
+	name              string // the name the operator gave it, for a managed screen
 	lastOnline        time.Time
 	announced         bool
 }
@@ -134,8 +135,9 @@ func (a *alerter) check(now time.Time) {
 			a.screens[key] = seen
 		}
 		seen.userlist, seen.address, seen.label, seen.quietOff = sc.UserlistID, sc.Addr, describeScreen(sc.ScreenInfo, a.names), sc.QuietOff
+		seen.name = sc.Name
 		if seen.announced {
-			a.enqueue(Alert{Event: "screen_recovered", Screen: sc.SID, Address: sc.Addr, Userlist: sc.UserlistID, Since: seen.lastOnline, At: now,
+			a.enqueue(Alert{Event: "screen_recovered", Screen: sc.SID, Address: sc.Addr, Userlist: sc.UserlistID, Name: seen.name, Since: seen.lastOnline, At: now,
 				Text: slackEscape(seen.label + " is back online.")})
 			seen.announced = false
 		}
@@ -157,7 +159,7 @@ func (a *alerter) check(now time.Time) {
 			if IsUUID(key) {
 				sid = key
 			}
-			a.enqueue(Alert{Event: "screen_offline", Screen: sid, Address: seen.address, Userlist: seen.userlist, Since: seen.lastOnline, At: now,
+			a.enqueue(Alert{Event: "screen_offline", Screen: sid, Address: seen.address, Userlist: seen.userlist, Name: seen.name, Since: seen.lastOnline, At: now,
 				Text: slackEscape(fmt.Sprintf("%s has been offline since %s.", seen.label, seen.lastOnline.Format(time.RFC3339)))})
 		}
 		gone = append(gone, key)
@@ -213,8 +215,8 @@ func (a *alerter) evictLocked(online map[string]bool) bool {
 }
 
 // describeScreen names a screen in an alert from what the server checked, never from text
-// a client chose: the userlist's configured name (else its id), the address, and the
-// browser as a label from a fixed vocabulary.
+// a client chose: the name the operator gave a managed screen, the userlist's configured
+// name (else its id), the address, and the browser as a label from a fixed vocabulary.
 func describeScreen(info screens.ScreenInfo, names map[string]string) string {
 	ul := names[info.UserlistID]
 	if ul == "" {
@@ -223,6 +225,9 @@ func describeScreen(info screens.ScreenInfo, names map[string]string) string {
 	browser := views.BrowserFamily(info.UserAgent)
 	if browser == "" {
 		browser = "unknown browser"
+	}
+	if info.Name != "" {
+		return fmt.Sprintf("Screen “%s” (%s) at %s (%s)", info.Name, ul, info.Addr, browser)
 	}
 	return fmt.Sprintf("Screen of %s at %s (%s)", ul, info.Addr, browser)
 }

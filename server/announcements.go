@@ -228,7 +228,7 @@ func (s *Server) handlePostAnnouncement(c echo.Context) error {
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return errorf(http.StatusBadRequest, "The body is not an announcement: "+jsonProblem(err))
+		return errorf(http.StatusBadRequest, "The body is not an announcement: "+jsonProblem(err, "title, text, severity, userlists, expires_at"))
 	}
 	a, err := req.validate(s.now())
 	if err != nil {
@@ -318,8 +318,9 @@ func (s *Server) alertAnnouncement(event string, a Announcement, how string) {
 		Text: slackEscape(fmt.Sprintf("%s %s (%s, until %s): %s", label, strings.TrimPrefix(event, "announcement_"), how, a.ExpiresAt.Format(time.RFC3339), text))})
 }
 
-// jsonProblem says what is wrong with a JSON body without echoing it.
-func jsonProblem(err error) string {
+// jsonProblem says what is wrong with a JSON body without echoing it; fields are those it
+// may have, for the message about one it may not.
+func jsonProblem(err error, fields string) string {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
@@ -328,7 +329,7 @@ func jsonProblem(err error) string {
 	case errors.As(err, &typ):
 		return fmt.Sprintf("%s: expected %s", typ.Field, typ.Type)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return strings.TrimPrefix(err.Error(), "json: ") + " (fields: title, text, severity, userlists, expires_at)"
+		return strings.TrimPrefix(err.Error(), "json: ") + " (fields: " + fields + ")"
 	case errors.Is(err, io.EOF):
 		return "it is empty"
 	}
@@ -353,7 +354,8 @@ func (s *Server) reloadAnnouncements() {
 }
 
 // tick runs every second for the life of the server: it ends announcements when they
-// expire and puts screens to rest and wakes them as quiet hours begin and end.
+// expire, puts screens to rest and wakes them as quiet hours begin and end, and now and
+// then tells the cluster when its waiting kiosks were last heard of.
 func (s *Server) tick(stop <-chan struct{}) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -368,5 +370,9 @@ func (s *Server) tick(stop <-chan struct{}) {
 			s.reloadAnnouncements()
 		}
 		s.checkQuiet(now)
+		if real := time.Now(); real.Sub(s.pairing.refreshed) >= waitingRefreshEvery {
+			s.pairing.refreshed = real
+			s.refreshWaiting()
+		}
 	}
 }

@@ -94,8 +94,15 @@ func (s *Server) newScreenID() string {
 
 // onCommand acts on what an instance asks of this one's screens and announcements.
 func (s *Server) onCommand(cmd news.Command) {
-	if cmd.Kind == news.CommandChanged && cmd.Name == announcementsMap {
+	switch {
+	case cmd.Kind == news.CommandChanged && cmd.Name == announcementsMap:
 		s.reloadAnnouncements()
+		return
+	case cmd.Kind == news.CommandChanged && cmd.Name == managedMap:
+		s.reloadManaged()
+		return
+	case cmd.Managed != "":
+		s.onManagedCommand(cmd)
 		return
 	}
 	if cmd.Kind != news.CommandReload || cmd.From == s.cluster.Instance() {
@@ -125,13 +132,15 @@ func (s *Server) reloadLocal(screen, userlist string, all bool) int {
 
 // resync runs each time this instance (re)joins the cluster (for a single instance, once
 // at the start): it loads the cluster's CSRF key, moves the announcements that the
-// release before kept in data_dir onto the board, and then the announcements.
+// release before kept in data_dir onto the board, and then the announcements and the
+// managed screens.
 func (s *Server) resync(emptied bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s.loadCSRFKey(ctx)
 	s.importAnnouncements(ctx)
 	s.resyncAnnouncements(ctx, emptied)
+	s.resyncManaged(ctx, emptied)
 }
 
 // resyncAnnouncements: when the store lost what it held, the board went with it, and this

@@ -39,7 +39,7 @@ func unauthorized(realm, message string) error {
 func wantsJSON(r *http.Request) bool {
 	path := r.URL.Path
 	if strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/admin/announcements") || path == "/admin/status.json" ||
-		r.Header.Get("Upgrade") != "" {
+		r.Header.Get("Upgrade") != "" || strings.HasPrefix(path, "/admin/screens") && !isForm(r) {
 		return true
 	}
 	if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) == "application/json" {

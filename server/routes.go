@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/spencer-signage/signage/server/feed"
+	"github.com/spencer-signage/signage/server/news"
 )
 
 // getAndHead are the methods of every read route: uptime monitors and link checkers send
@@ -50,6 +51,16 @@ func (s *Server) routes() *echo.Echo {
 	get("/embed/:id", s.handleEmbed, keyed)
 	get("/embed/:id/fragment", s.handleEmbedFragment, keyed)
 
+	// A kiosk's short address: the pairing view, or the screen it is set up as. The
+	// pairing is what lets a kiosk at /s in; /s/{slug}, which anyone may type, needs an
+	// access key as /screens/ does.
+	get("/s", s.handleKiosk)
+	get("/s/ws", s.handleKioskWS)
+	get("/s/deck", s.handleKioskDeck)
+	get("/s/:slug", s.handleKiosk, keyed)
+	get("/s/:slug/ws", s.handleKioskWS, keyed)
+	get("/s/:slug/deck", s.handleKioskDeck, keyed)
+
 	preflight := func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
 	for path, kind := range map[string]feed.Kind{"/api/feed.json": feed.JSON, "/api/feed.rss": feed.RSS, "/api/feed.atom": feed.Atom} {
 		get(path, s.handleFeed(kind), s.cors, keyed)
@@ -67,6 +78,15 @@ func (s *Server) routes() *echo.Echo {
 	e.DELETE("/admin/announcements/:id", s.handleDeleteAnnouncement, admin)
 	// A form cannot send DELETE: the status page's "End" button posts here.
 	e.POST("/admin/announcements/:id/end", s.handleDeleteAnnouncement, admin)
+	get("/admin/screens", s.handleListScreens, admin)
+	e.POST("/admin/screens", s.handlePairScreen, admin)
+	e.PATCH("/admin/screens/:id", s.handleEditScreen, admin)
+	e.DELETE("/admin/screens/:id", s.handleUnpair, admin)
+	// The status page's forms: the edit form, and the buttons of each screen.
+	e.POST("/admin/screens/:id", s.handleEditScreen, admin)
+	e.POST("/admin/screens/:id/unpair", s.handleUnpair, admin)
+	e.POST("/admin/screens/:id/identify", s.handleScreenCommand(news.CommandIdentify), admin)
+	e.POST("/admin/screens/:id/reload", s.handleScreenCommand(news.CommandReload), admin)
 
 	s.metrics.routes = map[string]bool{}
 	for _, r := range e.Routes() {

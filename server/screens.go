@@ -98,10 +98,35 @@ func (s *Server) handleScreen(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := s.pageOptions(c)
-	page := views.ScreenPage{Options: opts, Assets: s.assets, Build: s.build, Demo: s.opts.Demo,
+	return s.renderScreen(c, ul, s.pageOptions(c), screenAs{quietOff: quietOff(c)})
+}
+
+// screenAs is how a page shows a userlist: as its own address says (the zero value), or
+// as a screen managed from /admin, whose settings, build and routes are its own.
+type screenAs struct {
+	quietOff bool
+	build    string // what the page must show to stay; "": the server's build
+	base     string // where the page's WebSocket and polls go; "": /screens/{id}
+	device   string // a kiosk's device id, for its page to keep
+	managed  string // the managed screen, and its name
+	name     string
+	// stale, when set, says once the page's WebSocket is registered whether the page
+	// shows something else than it should by now: it then reloads.
+	stale func() bool
+}
+
+func (a screenAs) buildOr(def string) string {
+	if a.build != "" {
+		return a.build
+	}
+	return def
+}
+
+// renderScreen renders the full-screen page of ul.
+func (s *Server) renderScreen(c echo.Context, ul *news.Userlist, opts views.Options, as screenAs) error {
+	page := views.ScreenPage{Options: opts, Assets: s.assets, Build: as.buildOr(s.build), Demo: s.opts.Demo,
 		StaleMarkerAfter: int(s.cfg.Screens.StaleMarkerAfter.Seconds()),
-		Quiet:            s.quietFor(quietOff(c))}
+		Quiet:            s.quietFor(as.quietOff), Base: as.base, Device: as.device}
 	l := s.layer(ul.ID, opts.Lang)
 	page.AnnouncementsHTML, page.AnnouncementsVersion = l.screen, l.version
 	if ct := s.content(c.Request().Context(), ul); ct != nil {
@@ -170,10 +195,14 @@ func (s *Server) serveFragment(c echo.Context, html func(*Edition, string) []byt
 	if err != nil {
 		return err
 	}
-	opts := s.pageOptions(c)
+	return c.JSON(http.StatusOK, s.fragmentOf(c, ul, s.pageOptions(c), screenAs{quietOff: quietOff(c)}, html, layerHTML))
+}
+
+// fragmentOf is the answer to a poll of a page that shows ul.
+func (s *Server) fragmentOf(c echo.Context, ul *news.Userlist, opts views.Options, as screenAs, html func(*Edition, string) []byte, layerHTML func(*layer) string) fragment {
 	l := s.layer(ul.ID, opts.Lang)
-	f := fragment{Build: s.build, State: string(views.DeckLoading),
-		Announcements: layerHTML(l), AnnouncementsVersion: l.version, Quiet: s.quietFor(quietOff(c))}
+	f := fragment{Build: as.buildOr(s.build), State: string(views.DeckLoading),
+		Announcements: layerHTML(l), AnnouncementsVersion: l.version, Quiet: s.quietFor(as.quietOff)}
 	if ct := s.content(c.Request().Context(), ul); ct != nil {
 		f.Version, f.State, f.Stale = ct.Version, string(ct.State), ct.Stale
 		if ct.Stale && !ct.StaleSince.IsZero() {
@@ -188,7 +217,7 @@ func (s *Server) serveFragment(c echo.Context, html func(*Edition, string) []byt
 	if h := c.Response().Header(); h.Get("Cache-Control") == "" { // a keyed one is no-store
 		h.Set("Cache-Control", "no-cache")
 	}
-	return c.JSON(http.StatusOK, f)
+	return f
 }
 
 // handleScreenWS upgrades a screen to a WebSocket and hands it to the hub, with what it
@@ -198,6 +227,12 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.connectScreen(c, ul, s.pageOptions(c), screenAs{quietOff: quietOff(c)})
+}
+
+// connectScreen upgrades a page that shows ul to a WebSocket and hands it to the hub, with
+// what it must be sent on connecting. It returns once the screen runs.
+func (s *Server) connectScreen(c echo.Context, ul *news.Userlist, opts views.Options, as screenAs) error {
 	r := c.Request()
 	if !websocket.IsWebSocketUpgrade(r) {
 		// A HEAD or a plain GET (a link checker): answer as for any bad request, not 405.
@@ -214,11 +249,10 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 	}
 	c.Response().Status = http.StatusSwitchingProtocols // for the request log
 	q := r.URL.Query()
-	opts := s.pageOptions(c)
 	id := s.newScreenID()
 	p := screens.Params{ID: id, Userlist: ul.ID, Lang: opts.Lang, Addr: addr,
 		UserAgent: truncate(r.UserAgent(), 256), Version: truncate(q.Get("v"), 64),
-		QuietOff: q.Get("quiet") == "off"}
+		QuietOff: as.quietOff, Managed: as.managed, Name: as.name}
 	if sid := strings.ToLower(q.Get("sid")); IsUUID(sid) {
 		p.SID = sid
 	}
@@ -238,8 +272,9 @@ func (s *Server) handleScreenWS(c echo.Context) error {
 		return nil
 	}
 	s.news.Watch(ul.ID)
+	build := as.buildOr(s.build)
 	switch ct := s.edition(ul.Content()); {
-	case q.Get("b") != "" && q.Get("b") != s.build:
+	case q.Get("b") != "" && q.Get("b") != build, as.stale != nil && as.stale():
 		scr.QueueReload()
 	case ct != nil:
 		if ct.Version != q.Get("v") {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,6 +53,9 @@ type Options struct {
 	// Now is the clock of the quiet hours, of the announcements' expiry and of the time the
 	// screens show (time.Now when nil; tests drive it rather than wait for 19:00).
 	Now func() time.Time
+	// PairingCodeTTL is how long a kiosk's pairing code lasts (15 minutes; tests shorten
+	// it rather than wait).
+	PairingCodeTTL time.Duration
 }
 
 // DemoImagesPath is where demo mode serves the sample news' images from our own origin,
@@ -118,6 +122,15 @@ type Server struct {
 	announcements *announcements
 	layers        layers
 	stopTick      chan struct{}
+
+	// The kiosks set up with a pairing code: those that wait with a code (a hub of their
+	// own, by device, since they show nothing of any userlist), and this instance's copy
+	// of the managed screens, read again (one at a time) whenever they change.
+	waiting     *screens.Hub
+	pairing     pairing
+	codeGuesses *guesses // wrong pairing codes per client
+	managed     managedScreens
+	managedLoad sync.Mutex
 }
 
 // New wires a server from its config and parts; Open starts it.
@@ -146,7 +159,12 @@ func New(cfg Config, opts Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.guesses = newGuesses(s.now)
+	s.guesses, s.codeGuesses = newGuesses(s.now), newGuesses(s.now)
+	s.pairing.ttl = defaultCodeTTL
+	if opts.PairingCodeTTL > 0 {
+		s.pairing.ttl = opts.PairingCodeTTL
+	}
+	s.waiting = NewHub(maxWaiting, cfg.Server.MaxScreensPerAddress, opts.Logger.With(slog.String("hub", "pairing")))
 	s.quiet, _ = parseQuietHours(cfg.Screens.QuietHours, cfg.Screens.Location()) // validated with the config
 	if lib, err := s.openMedia(); err != nil {
 		// Only a policy the config check let through would do this: kept in memory, the
@@ -183,10 +201,13 @@ func New(cfg Config, opts Options) *Server {
 		EmbedJS:  s.static.Path("embed.js"),
 		IndexJS:  s.static.Path("index.js"),
 		AdminJS:  s.static.Path("admin.js"),
+		PairCSS:  s.static.Path("pair.css"),
+		PairJS:   s.static.Path("pair.js"),
 	}
 	s.gone = newDepartures()
 	s.hub.OnLeave(s.gone.add)
 	s.hub.SetHeartbeat(s.heartbeat)
+	s.waiting.SetHeartbeat(s.heartbeat)
 	sources := metricSources{hub: s.hub, news: s.news, token: opts.TokenStatus, skipped: opts.Skipped, media: s.media}
 	if s.clustered() {
 		sources.cluster = s.cluster
@@ -310,6 +331,7 @@ func (s *Server) Close(ctx context.Context) error {
 		s.alerts.close()
 	}
 	s.hub.Close()
+	s.waiting.Close()
 	s.news.Stop()
 	if s.media != nil {
 		s.media.Close()

@@ -148,4 +148,52 @@
       }
     });
   }
+
+  // ---- the pairing form: a JSON POST to the API that scripts use, so that what went
+  // wrong (a wrong code, a slug taken) is said next to it ----
+  const pairForm = document.getElementById("pair-form");
+  const pairResult = document.getElementById("pair-result");
+  if (pairForm && pairResult) {
+    pairForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const box = (name) => {
+        const el = pairForm.querySelector('input[type=checkbox][name="' + name + '"]');
+        return !!(el && el.checked);
+      };
+      const data = new FormData(pairForm);
+      const body = {
+        code: data.get("code") || "",
+        name: (data.get("name") || "").trim(),
+        userlist: data.get("userlist") || "",
+        theme: data.get("theme") || "dark",
+        interval: parseInt(data.get("interval"), 10) || 0,
+        lang: (data.get("lang") || "").trim(),
+        qr: box("qr"),
+        clock: box("clock"),
+        quiet: box("quiet"),
+      };
+      const slug = (data.get("slug") || "").trim();
+      if (slug) body.slug = slug;
+      pairResult.textContent = "Pairing…";
+      try {
+        const res = await fetch("/admin/screens", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        const answer = await res.json().catch(() => ({}));
+        if (!res.ok) {
+          pairResult.textContent = answer.error || "Refused (" + res.status + ").";
+          return;
+        }
+        pairResult.textContent = "Paired: " + answer.name + " shows " + (answer.userlist_name || "its userlist") + " now, and at /s/" + answer.slug + ".";
+        pairForm.reset();
+        pairForm.querySelector('input[name="code"]').value = "";
+        refresh();
+      } catch (e) {
+        pairResult.textContent = "The server did not answer.";
+      }
+    });
+  }
 })();

@@ -5,12 +5,16 @@ import (
 	"testing"
 )
 
-// tvScripts are the scripts that run on screens and embeds; admin.js and index.js serve
-// the operator's own browser.
-var tvScripts = []string{"screen.js", "embed.js", "sw.js"}
+// tvScripts are the scripts that run on screens, embeds and kiosks waiting to be paired;
+// admin.js and index.js serve the operator's own browser.
+var tvScripts = []string{"screen.js", "embed.js", "sw.js", "pair.js"}
 
-// TestOldEnginesScripts: the screen's, the embed's and the service worker's scripts parse
-// on Chromium 53 and use no newer API without testing for it. make lint runs it.
+// tvStyles are the style sheets of screens, embeds and the pairing view.
+var tvStyles = []string{"screen.css", "pair.css"}
+
+// TestOldEnginesScripts: the screen's, the embed's, the pairing view's and the service
+// worker's scripts parse on Chromium 53 and use no newer API without testing for it. make
+// lint runs it.
 func TestOldEnginesScripts(t *testing.T) {
 	for _, name := range tvScripts {
 		src, err := files.ReadFile(name)
@@ -26,15 +30,17 @@ func TestOldEnginesScripts(t *testing.T) {
 	}
 }
 
-// TestOldEnginesStyles: every feature of the style sheet that Chromium 53 lacks has a
+// TestOldEnginesStyles: every feature of the style sheets that Chromium 53 lacks has a
 // fallback before it. make lint runs it.
 func TestOldEnginesStyles(t *testing.T) {
-	css, err := files.ReadFile("screen.css")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range lintStyles("screen.css", string(css)) {
-		t.Error(p)
+	for _, name := range tvStyles {
+		css, err := files.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range lintStyles(name, string(css)) {
+			t.Error(p)
+		}
 	}
 }
 

@@ -22,6 +22,9 @@
     clock: body.dataset.clock === "1",
     reloadHour: parseInt(body.dataset.quietHour, 10),
   };
+  // a screen set up with a pairing code goes live at /s, and keeps its kiosk's id
+  const base = body.dataset.base || "/screens/" + encodeURIComponent(cfg.userlist);
+  try { if (body.dataset.device) localStorage.setItem("signage-device", body.dataset.device); } catch (e) { /* none */ }
   const STALE_MARKER_AFTER = (parseInt(body.dataset.staleMarkerAfter, 10) || 300) * 1000;
   const HEARTBEAT_EVERY = 30 * 1000;
   const POLL_EVERY = 30 * 1000;
@@ -469,7 +472,7 @@
   // ---- connection ----
   function wsURL() {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    return proto + "//" + location.host + "/screens/" + encodeURIComponent(cfg.userlist) + "/ws" + query({ v: version, b: cfg.build, sid: sid, a: annEl ? annEl.dataset.version : "", q: quiet ? "1" : "" });
+    return proto + "//" + location.host + base + "/ws" + query({ v: version, b: cfg.build, sid: sid, a: annEl ? annEl.dataset.version : "", q: quiet ? "1" : "" });
   }
 
   function send(obj) {
@@ -489,6 +492,22 @@
     else if (msg.type === "reload") safeReload();
     else if (msg.type === "announcements") onAnnouncements(msg.html, msg.version);
     else if (msg.type === "quiet") onQuiet(msg.quiet);
+    else if (msg.type === "identify") identify(msg);
+  }
+
+  // identify shows the screen's name full screen for a while: which TV is it?
+  let named = 0;
+  function identify(msg) {
+    let el = document.getElementById("identify");
+    if (!el) {
+      el = body.appendChild(document.createElement("div"));
+      el.id = el.dataset.testid = "identify";
+      el.className = "identify-layer";
+    }
+    el.textContent = msg.name || "";
+    el.hidden = false;
+    clearTimeout(named);
+    named = setTimeout(() => { el.hidden = true; }, (msg.seconds || 10) * 1000);
   }
 
   function connect() {
@@ -552,7 +571,7 @@
   // null.
   function fetchDeck() {
     const sentAt = Date.now();
-    return fetch("/screens/" + encodeURIComponent(cfg.userlist) + "/deck" + query({ v: version }), { cache: "no-store" })
+    return fetch(base + "/deck" + query({ v: version }), { cache: "no-store" })
       .then((res) => {
         if (!res.ok) return null;
         return res.json().then((f) => {

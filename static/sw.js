@@ -115,7 +115,8 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return;
   const p = url.pathname;
   if (p.startsWith("/api/") || p.startsWith("/admin") || p.endsWith("/ws")) return;
-  if (req.mode === "navigate" && (p.startsWith("/screens/") || p.startsWith("/embed/"))) {
+  const kiosk = p === "/s" || p.startsWith("/s/"); // a screen set up with a pairing code
+  if (req.mode === "navigate" && (p.startsWith("/screens/") || p.startsWith("/embed/") || kiosk)) {
     event.respondWith(networkFirst(req, () => new Response(offlinePage(url), { headers: { "Content-Type": "text/html; charset=utf-8" } })));
   } else if (p.startsWith("/static/")) {
     event.respondWith(cacheFirst(req));

@@ -22,6 +22,31 @@ type AdminPage struct {
 	Cluster       *AdminCluster
 	Instances     []AdminInstance
 	Announcements []AdminAnnouncement
+	// The screens set up with a pairing code: the form (with the code of ?pair= filled
+	// in), the kiosks waiting with a code, and the screens managed.
+	Pair         string
+	SlideSeconds int // the interval a new screen gets
+	Waiting      []AdminWaiting
+	Managed      []AdminManaged
+}
+
+// AdminWaiting is a kiosk that shows its pairing code.
+type AdminWaiting struct {
+	Code, UserAgent, Address, Viewport string
+	SeenAt, ExpiresAt                  time.Time
+}
+
+// AdminManaged is a screen set up with a pairing code, with its settings and what its
+// pages reported last.
+type AdminManaged struct {
+	ID, Name, Slug, URL, Userlist, UserlistName string
+	Theme                                       string
+	Interval                                    int
+	Lang                                        string
+	QR, Clock, Quiet, Paired, Online            bool
+	Pages                                       int
+	LastHeartbeat                               time.Time
+	Address, UserAgent, Viewport, Instance      string
 }
 
 // AdminAnnouncement is an active announcement, with what the operator needs to end it.
@@ -83,4 +108,5 @@ type AdminScreen struct {
 	UpToDate                                            bool   // it shows its userlist's current version
 	Instance                                            string // the instance that holds it, in a cluster
 	Quiet                                               bool   // it rests in its quiet hours
+	Name                                                string // of the managed screen it shows, "" for none
 }

@@ -74,6 +74,26 @@ type Assets struct {
 	EmbedJS  string
 	IndexJS  string
 	AdminJS  string
+	PairCSS  string
+	PairJS   string
+}
+
+// PairPage is the pairing view of a kiosk the server does not know yet.
+type PairPage struct {
+	Card   PairView
+	Assets Assets
+	Build  string // the page reloads when the server has something else to show it
+	Device string // the kiosk's id, for the page to keep
+	Lang   string // ?lang=, carried on to the page's requests
+}
+
+// PairView is what the pairing view shows.
+type PairView struct {
+	Code    string // K7M3Q9
+	Host    string // the server's name: public_url's host, or the request's
+	QR      *QR    // to /admin's pairing form with the code filled in
+	RenewIn int    // milliseconds until the page asks for the code that replaces this one
+	Locale  Locale
 }
 
 // ScreenPage is the full-screen kiosk page.
@@ -96,6 +116,9 @@ type ScreenPage struct {
 	Quiet                bool
 	// Now is the server's time as it renders the page, in screens.time_zone.
 	Now time.Time
+	// Base is where the page's WebSocket and polls go ("" for /screens/{id}), and Device
+	// the kiosk's id for the page to keep: set for a screen managed from /admin.
+	Base, Device string
 }
 
 // EmbedPage is the compact widget for iframes.

@@ -26,6 +26,11 @@ type Texts struct {
 	// informative one is a banner.
 	Urgent       string
 	Announcement string
+	// The pairing view of a TV the server does not know yet: what it is, and what to do
+	// with its code ({address} is the server's /admin).
+	PairTitle   string
+	PairHow     string
+	PairQRLabel string
 }
 
 var english = Texts{
@@ -46,6 +51,9 @@ var english = Texts{
 	EmbedUnknownText:  "The news list this widget points to is not known to Spencer; the editor of this page can check the widget's address.",
 	Urgent:            "Urgent",
 	Announcement:      "Announcement",
+	PairTitle:         "Set up this screen",
+	PairHow:           "Scan the QR code with a phone, or open {address} on a computer and enter this code under Screens.",
+	PairQRLabel:       "QR code that opens the pairing form",
 }
 
 // dutch is written for Flanders and the Netherlands alike; it addresses nobody where it
@@ -68,6 +76,9 @@ var dutch = Texts{
 	EmbedUnknownText:  "Spencer kent de nieuwslijst van deze widget niet; de redacteur van deze pagina kan het adres van de widget controleren.",
 	Urgent:            "Dringend",
 	Announcement:      "Mededeling",
+	PairTitle:         "Dit scherm instellen",
+	PairHow:           "Scan de QR-code met een telefoon, of open {address} op een computer en vul deze code in onder Screens.",
+	PairQRLabel:       "QR-code naar het koppelformulier",
 }
 
 // french follows French typography, as Belgium does: a no-break space inside guillemets
@@ -91,6 +102,9 @@ var french = Texts{
 	EmbedUnknownText:  "Spencer ne connaît pas la liste d’actualités de ce widget\u00a0; l’éditeur de cette page peut vérifier l’adresse du widget.",
 	Urgent:            "Urgent",
 	Announcement:      "Annonce",
+	PairTitle:         "Configurer cet écran",
+	PairHow:           "Scannez le code QR avec un téléphone, ou ouvrez {address} sur un ordinateur et saisissez ce code sous Screens.",
+	PairQRLabel:       "Code QR vers le formulaire d’association",
 }
 
 // german addresses its readers as "Sie", as signage in German does; a userlist's name is
@@ -113,4 +127,7 @@ var german = Texts{
 	EmbedUnknownText:  "Spencer kennt die Nachrichtenliste dieses Widgets nicht; die Redaktion dieser Seite kann die Adresse des Widgets prüfen.",
 	Urgent:            "Dringend",
 	Announcement:      "Mitteilung",
+	PairTitle:         "Diesen Bildschirm einrichten",
+	PairHow:           "Scannen Sie den QR-Code mit einem Telefon oder öffnen Sie {address} auf einem Computer und geben Sie diesen Code unter Screens ein.",
+	PairQRLabel:       "QR-Code zum Kopplungsformular",
 }

@@ -99,21 +99,27 @@ type Engine interface {
 }
 
 // Command is what one instance asks of the others: the leader to poll or fetch a
-// userlist now, the holders of screens to reload them.
+// userlist now, the holders of screens to reload them or have them show their name.
 type Command struct {
 	From     string `json:"from"` // the instance that sent it
-	Kind     string `json:"kind"` // CommandPoll, CommandFetch or CommandReload
+	Kind     string `json:"kind"` // CommandPoll, CommandFetch, CommandReload, CommandIdentify or CommandChanged
 	Userlist string `json:"userlist,omitempty"`
 	Screen   string `json:"screen,omitempty"`
-	All      bool   `json:"all,omitempty"`
-	Name     string `json:"name,omitempty"` // CommandChanged: the shared map that changed
+	// Managed is a screen the operator set up from /admin, by its id: whichever pages
+	// show it, on whichever instance.
+	Managed string `json:"managed,omitempty"`
+	All     bool   `json:"all,omitempty"`
+	Name    string `json:"name,omitempty"` // CommandChanged: the shared map that changed
 }
 
 // The kinds of Command.
 const (
 	CommandPoll   = "poll"   // the leader starts polling an on-demand userlist (a reader of another instance wants it)
 	CommandFetch  = "fetch"  // the leader fetches a userlist now
-	CommandReload = "reload" // the instance holding them reloads a screen, the screens of a userlist, or all
+	CommandReload = "reload" // the instance holding them reloads a screen, the screens of a userlist, a managed screen, or all
+	// CommandIdentify: the pages of a managed screen show its name for a while, so
+	// that the operator can tell which TV it is.
+	CommandIdentify = "identify"
 	// CommandChanged says that a shared map changed (MapSet, MapDelete), for every
 	// instance to load it again.
 	CommandChanged = "changed"

@@ -151,8 +151,8 @@ func (h *Hub) Register(s *Screen) error {
 	r.screens = append(r.screens, s)
 	h.registered++
 	h.connects.Add(1)
-	h.log.Info("screen connected", slog.String("screen", s.ID), slog.String("userlist", s.UserlistID),
-		slog.String("address", s.Addr), slog.String("user_agent", s.UserAgent))
+	h.log.Info("screen connected", s.named(slog.String("screen", s.ID), slog.String("userlist", s.UserlistID),
+		slog.String("address", s.Addr), slog.String("user_agent", s.UserAgent))...)
 	return nil
 }
 
@@ -184,8 +184,8 @@ func (h *Hub) Unregister(s *Screen) {
 	if h.onLeave != nil {
 		h.onLeave(s.Info())
 	}
-	h.log.Info("screen disconnected", slog.String("screen", s.ID), slog.String("userlist", s.UserlistID),
-		slog.String("address", s.Addr), slog.Duration("connected_for", time.Since(s.ConnectedAt).Round(time.Second)))
+	h.log.Info("screen disconnected", s.named(slog.String("screen", s.ID), slog.String("userlist", s.UserlistID),
+		slog.String("address", s.Addr), slog.Duration("connected_for", time.Since(s.ConnectedAt).Round(time.Second)))...)
 }
 
 // maxAgents bounds the user agents shared between screens; beyond it each screen keeps
@@ -329,6 +329,33 @@ func (h *Hub) ReloadScreen(screenID string) bool {
 		}
 	}
 	return false
+}
+
+// ReloadManaged tells the pages that show the managed screen id to reload; it returns
+// how many.
+func (h *Hub) ReloadManaged(id string) int {
+	return h.sendManaged(id, (*Screen).QueueReload)
+}
+
+// Identify has the pages that show the managed screen id show m (their name); it returns
+// how many.
+func (h *Hub) Identify(id string, m *Message) int {
+	return h.sendManaged(id, func(s *Screen) { s.QueueIdentify(m) })
+}
+
+func (h *Hub) sendManaged(id string, queue func(*Screen)) int {
+	if id == "" {
+		return 0
+	}
+	var screens []*Screen
+	for _, s := range h.screensOf("") {
+		if s.Managed == id {
+			queue(s)
+			screens = append(screens, s)
+		}
+	}
+	h.write(screens)
+	return len(screens)
 }
 
 // List describes every connected screen.

@@ -22,6 +22,7 @@ type outbox struct {
 	status    *Message
 	announce  *Message // the announcements to show
 	quiet     *Message // whether the quiet hours hold
+	identify  *Message // the screen shows its name for a while
 }
 
 // QueueDeck queues the deck of version for the screen, replacing one queued.
@@ -35,6 +36,9 @@ func (s *Screen) QueueAnnouncements(m *Message) { s.enqueue(func(q *outbox) { q.
 
 // QueueQuiet queues whether the quiet hours hold, replacing what was queued.
 func (s *Screen) QueueQuiet(m *Message) { s.enqueue(func(q *outbox) { q.quiet = m }) }
+
+// QueueIdentify queues the message that has the screen show its name, replacing one queued.
+func (s *Screen) QueueIdentify(m *Message) { s.enqueue(func(q *outbox) { q.identify = m }) }
 
 // QueueReload queues the message that makes the page reload.
 func (s *Screen) QueueReload() { s.enqueue(func(q *outbox) { q.reload = true }) }
@@ -119,6 +123,8 @@ func (s *Screen) writeLoop() {
 			m, q.announce = q.announce, nil
 		case q.quiet != nil:
 			m, q.quiet = q.quiet, nil
+		case q.identify != nil:
+			m, q.identify = q.identify, nil
 		}
 		if closeCode == 0 && !ping && m == nil {
 			s.writing = false

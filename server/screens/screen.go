@@ -2,6 +2,7 @@ package screens
 
 import (
 	"encoding/json"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,14 +23,17 @@ const (
 // goroutine reads, one writes, every write has a deadline. Its writer runs only while
 // something is queued (see outbox.go), so an idle screen holds one goroutine, its reader.
 type Screen struct {
-	ID          string
-	SID         string // stable across reloads and reconnects, kept by the page
-	QuietOff    bool   // opted out of the quiet hours (?quiet=off)
-	UserlistID  string
-	Lang        string
-	Addr        string
-	UserAgent   string
-	ConnectedAt time.Time
+	ID       string
+	SID      string // stable across reloads and reconnects, kept by the page
+	QuietOff bool   // opted out of the quiet hours (?quiet=off)
+	// Managed is the id of the screen the operator set up from /admin that this page
+	// shows, and Name the name it was given; both "" for a page opened by its userlist.
+	Managed, Name string
+	UserlistID    string
+	Lang          string
+	Addr          string
+	UserAgent     string
+	ConnectedAt   time.Time
 
 	conn *websocket.Conn
 	hub  *Hub
@@ -70,6 +74,9 @@ type ScreenInfo struct {
 	LastHeartbeat time.Time `json:"last_heartbeat"`
 	Heartbeats    int64     `json:"heartbeats"`
 	QuietOff      bool      `json:"quiet_off,omitempty"` // opted out of the quiet hours
+	// Managed and Name: the screen set up from /admin that this page shows.
+	Managed string `json:"managed,omitempty"`
+	Name    string `json:"name,omitempty"`
 }
 
 // Params describe a screen as its request asked for it.
@@ -82,6 +89,8 @@ type Params struct {
 	UserAgent string
 	Version   string // the deck version the page shows ("" for none)
 	QuietOff  bool   // opted out of the quiet hours
+	Managed   string // the screen set up from /admin that the page shows ("" for none)
+	Name      string // that screen's name
 }
 
 // NewScreen returns the screen of conn, a connection NewUpgrader's upgrader made, whose
@@ -92,6 +101,8 @@ func (h *Hub) NewScreen(conn *websocket.Conn, p Params) *Screen {
 		ID:          p.ID,
 		SID:         p.SID,
 		QuietOff:    p.QuietOff,
+		Managed:     p.Managed,
+		Name:        p.Name,
 		UserlistID:  p.Userlist,
 		Lang:        p.Lang,
 		Addr:        p.Addr,
@@ -117,6 +128,8 @@ func (h *Hub) NewScreen(conn *websocket.Conn, p Params) *Screen {
 func (s *Screen) Info() ScreenInfo {
 	info := ScreenInfo{
 		QuietOff:    s.QuietOff,
+		Managed:     s.Managed,
+		Name:        s.Name,
 		ID:          s.ID,
 		SID:         s.SID,
 		UserlistID:  s.UserlistID,
@@ -137,6 +150,15 @@ func (s *Screen) Info() ScreenInfo {
 		info.Viewport = *v
 	}
 	return info
+}
+
+// named adds the managed screen's name to a log line's attributes, so that the log calls
+// a screen set up from /admin what the operator called it.
+func (s *Screen) named(attrs ...any) []any {
+	if s.Name != "" {
+		attrs = append(attrs, slog.String("name", s.Name), slog.String("managed", s.Managed))
+	}
+	return attrs
 }
 
 // Start begins the screen's life once it is registered: its reader runs, and what was
