@@ -70,3 +70,30 @@ func TestBrowserAdminUpdatesInPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserAdminPreviewIsolatesText: the announcement form's preview shows the title and
+// the text each in a <bdi>, as the screens do, so that a right-to-left text reads in the
+// preview as it will on the screens, for both severities.
+func TestBrowserAdminPreviewIsolatesText(t *testing.T) {
+	e := newEnv(t, time.Minute)
+	admin := newBrowser(t, 1400, 1000)
+	admin.navigate(t, e.base+"/admin")
+	waitJS(t, admin, 15*time.Second, "the announcement form", `!!document.querySelector('[data-testid=announce-form]')`)
+	const title, text = "שריפה: תרגיל", "צאו מהבניין (11:00)!"
+	for _, severity := range []string{"info", "urgent"} {
+		got := eval[[]string](t, admin, `(() => {
+			const f = document.querySelector('[data-testid=announce-form]');
+			f.elements.title.value = `+jsString(title)+`;
+			f.elements.text.value = `+jsString(text)+`;
+			f.querySelector('[name=severity][value=`+severity+`]').checked = true;
+			f.dispatchEvent(new Event('input', { bubbles: true }));
+			return Array.from(document.querySelectorAll('[data-testid=announce-preview] bdi')).map((b) => b.textContent);
+		})()`)
+		if len(got) != 2 || got[0] != title || got[1] != text {
+			t.Errorf("%s: the preview isolates %q, want the title and the text each in a <bdi>", severity, got)
+		}
+		if sev := eval[string](t, admin, `document.querySelector('[data-testid=announce-preview]').dataset.severity`); sev != severity {
+			t.Errorf("the preview is %q, want %q", sev, severity)
+		}
+	}
+}

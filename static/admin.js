@@ -96,6 +96,13 @@
     if (text) e.textContent = text;
     return e;
   }
+  // isolated is el with its text in a <bdi>, as the screens show an announcement: a
+  // right-to-left text does not reorder what is around it.
+  function isolated(tag, cls, text) {
+    const e = el(tag, cls);
+    e.append(el("bdi", "", text));
+    return e;
+  }
   function renderPreview() {
     const d = draft();
     preview.replaceChildren();
@@ -107,15 +114,15 @@
     if (d.severity === "urgent") {
       const layer = el("div", "preview-urgent");
       layer.append(el("p", "urgent-label", "Urgent"));
-      if (d.title) layer.append(el("p", "preview-urgent-title", d.title));
-      layer.append(el("p", "preview-urgent-text", d.text));
+      if (d.title) layer.append(isolated("p", "preview-urgent-title", d.title));
+      layer.append(isolated("p", "preview-urgent-text", d.text));
       preview.append(layer);
     } else {
       const banner = el("div", "preview-banner");
       banner.append(el("span", "info-label", "Announcement"));
       const line = el("span", "preview-banner-text");
-      if (d.title) line.append(el("strong", "", d.title + " "));
-      line.append(document.createTextNode(d.text));
+      if (d.title) line.append(isolated("strong", "", d.title), " ");
+      line.append(el("bdi", "", d.text));
       banner.append(line);
       preview.append(banner);
     }
