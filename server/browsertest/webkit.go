@@ -278,7 +278,13 @@ func (b *webkit) Eval(ctx context.Context, expr string) (json.RawMessage, error)
 	return fromJSON(expr, s)
 }
 
+// Screenshot waits for two animation frames first: WebKitGTK's snapshot is of what the
+// web view has composited, which right after a load (under Xvfb, on a loaded machine) can
+// still be the blank view, all white.
 func (b *webkit) Screenshot(ctx context.Context) ([]byte, error) {
+	if _, err := b.Eval(ctx, "new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))))"); err != nil {
+		return nil, err
+	}
 	var data string
 	if err := webdriver(ctx, http.MethodGet, b.base+"/screenshot", nil, &data); err != nil {
 		return nil, err
