@@ -273,19 +273,42 @@ func (s *Server) connectScreen(c echo.Context, ul *news.Userlist, opts views.Opt
 	}
 	s.news.Watch(ul.ID)
 	build := as.buildOr(s.build)
-	switch ct := s.edition(ul.Content()); {
-	case q.Get("b") != "" && q.Get("b") != build, as.stale != nil && as.stale():
+	if q.Get("b") != "" && q.Get("b") != build || as.stale != nil && as.stale() {
 		scr.QueueReload()
-	case ct != nil:
-		if ct.Version != q.Get("v") {
-			scr.QueueDeck(ct.DeckMessage(opts.Lang), ct.Version)
-		}
-		if ct.Stale {
-			scr.QueueStatus(statusMessageOf(ct))
-		}
+	} else {
+		s.queueEdition(scr, ul, opts.Lang, q.Get("v"))
 	}
 	scr.Start()
 	return nil
+}
+
+// queueEdition queues for a screen that joined the hub what ul's edition has that the
+// page, showing version shown, has not. A change broadcast between reading the edition
+// and queueing it would be replaced by the older deck queued after it (a newer deck
+// replaces a queued one, and so does an older one), and the screen would show the old
+// news until the next change: so the edition is read again once queued, and queued
+// again while it moved on (a change is kept before it is broadcast).
+func (s *Server) queueEdition(scr *screens.Screen, ul *news.Userlist, lang, shown string) {
+	ct := s.edition(ul.Content())
+	staleQueued := false
+	for range 5 { // a few changes in a few microseconds is already more than a poller makes
+		if ct == nil {
+			return
+		}
+		if ct.Version != shown {
+			scr.QueueDeck(ct.DeckMessage(lang), ct.Version)
+			shown = ct.Version
+		}
+		if ct.Stale || staleQueued {
+			scr.QueueStatus(statusMessageOf(ct))
+			staleQueued = ct.Stale
+		}
+		now := s.edition(ul.Content())
+		if now == ct {
+			return
+		}
+		ct = now
+	}
 }
 
 // render writes a page rendered in full into a buffer first, so an error never sends half
