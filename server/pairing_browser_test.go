@@ -243,11 +243,12 @@ func TestBrowserPairing(t *testing.T) {
 }
 
 // TestBrowserPairingOnOldEngines: on Chromium 64 (the oldest TVs that must do everything),
-// the pairing view meets the legibility rules on a 720p panel and a portrait stele, stays
-// live without reloading itself, and a pairing reaches it: it shows the screen, without an
-// error page and without reloading again.
+// and on the other engines kiosks run that TestBrowserPairing (Debian's Chromium) does not
+// cover, Firefox ESR and WebKitGTK, the pairing view meets the legibility rules on a 720p
+// panel and a portrait stele, stays live without reloading itself, and a pairing reaches
+// it: it shows the screen, without an error page and without reloading again.
 func TestBrowserPairingOnOldEngines(t *testing.T) {
-	for _, eng := range []browsertest.Engine{browsertest.OldChromium(64)} {
+	for _, eng := range []browsertest.Engine{browsertest.OldChromium(64), browsertest.Firefox, browsertest.WebKit} {
 		t.Run(eng.Name, func(t *testing.T) {
 			b := on{t, launchEngine(t, eng)}
 			t.Logf("%s", b.b.Version())
@@ -291,10 +292,13 @@ func TestBrowserPairingOnOldEngines(t *testing.T) {
 			}
 			b.shot("paired-1080x1920")
 			b.errors("the pairing view")
-			// The operator's Screens section reads on an old engine too.
+			// The operator's Screens section reads on this engine too. It opens in the same
+			// browser, so the kiosk's page is gone: whether the screen still shows as online
+			// depends on how the engine leaves a page (Firefox closes the socket at once), and
+			// is not what this checks.
 			b.open(e.base+"/admin#screens", 1280, 720)
-			if !b.wait(10*time.Second, `(() => { const r = document.querySelector('[data-testid=admin-managed-screen]'); return !!r && r.dataset.online === '1'; })()`) {
-				t.Errorf("the Screens section does not list the screen online")
+			if !b.wait(10*time.Second, `(() => { const r = document.querySelector('[data-testid=admin-managed-screen]'); return !!r && r.textContent.indexOf('Old TV') >= 0; })()`) {
+				t.Errorf("the Screens section does not list the screen")
 			}
 			b.shot("admin-screens-1280x720")
 		})
