@@ -75,28 +75,6 @@
       .catch(() => { /* keep what we show */ });
   }
 
-  // A <meta http-equiv="refresh"> reloads the widget while its script cannot run;
-  // removing it does not cancel the reload it scheduled, stopping the loaded document
-  // does.
-  function cancelFrozenPageRefresh() {
-    const meta = document.querySelector('meta[http-equiv="refresh"]');
-    if (!meta) return;
-    const stop = () => {
-      if (meta.parentNode) meta.parentNode.removeChild(meta);
-      if (!window.stop) return;
-      window.stop();
-      // stop() also ends the loads still under way, lazy images not yet in view among
-      // them: those start again.
-      for (const img of Array.from(document.images)) {
-        if (img.complete && img.naturalWidth > 0) continue;
-        const src = img.getAttribute("src");
-        img.removeAttribute("src");
-        if (src) img.setAttribute("src", src);
-      }
-    };
-    if (document.readyState === "complete") stop();
-    else addEventListener("load", stop);
-  }
 
   if (announcements) announcements.dataset.html = announcements.innerHTML.trim();
   applyLimit();
@@ -105,6 +83,6 @@
   addEventListener("resize", update);
   if ("ResizeObserver" in window) new ResizeObserver(update).observe(body);
   setInterval(poll, 30000 + Math.random() * 5000);
-  cancelFrozenPageRefresh();
+  signageKiosk.cancelFrozenPageRefresh();
   window.__signageEmbed = { version: () => version, height: contentHeight };
 })();

@@ -7,7 +7,7 @@ import (
 
 // tvScripts are the scripts that run on screens, embeds and kiosks waiting to be paired;
 // admin.js and index.js serve the operator's own browser.
-var tvScripts = []string{"screen.js", "embed.js", "sw.js", "pair.js"}
+var tvScripts = []string{"kiosk.js", "screen.js", "embed.js", "sw.js", "pair.js"}
 
 // tvStyles are the style sheets of screens, embeds and the pairing view.
 var tvStyles = []string{"screen.css", "pair.css"}

@@ -39,17 +39,6 @@
     }
   })();
 
-  // ---- the page runs: no need for the reload of a page whose script cannot ----
-  function cancelFrozenPageRefresh() {
-    const meta = document.querySelector('meta[http-equiv="refresh"]');
-    if (!meta) return;
-    const stop = () => {
-      if (meta.parentNode) meta.parentNode.removeChild(meta);
-      if (window.stop) window.stop();
-    };
-    if (document.readyState === "complete") stop();
-    else addEventListener("load", stop);
-  }
 
   function viewport() { return innerWidth + "x" + innerHeight; }
 
@@ -61,22 +50,7 @@
   }
 
   // ---- reloads: never into an error page ----
-  let reloading = false;
-  function safeReload() {
-    if (reloading) return;
-    reloading = true;
-    fetch(location.href, { cache: "no-store", credentials: "same-origin" })
-      .then((res) => res.ok)
-      .catch(() => false)
-      .then((ok) => {
-        if (ok) {
-          location.reload();
-          return;
-        }
-        reloading = false;
-        setTimeout(safeReload, 5000 + Math.random() * 10000);
-      });
-  }
+  function safeReload() { signageKiosk.safeReload(5000); }
 
   // ---- the code ----
   let renewTimer = 0;
@@ -204,7 +178,7 @@
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
   }
-  cancelFrozenPageRefresh();
+  signageKiosk.cancelFrozenPageRefresh();
 
   // For browser tests and curious operators.
   window.__signagePair = {

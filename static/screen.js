@@ -101,27 +101,6 @@
     setClock(f.now, (sentAt + Date.now()) / 2, f.zone, true);
   }
 
-  // ---- the page runs: no need for the reload of a page whose script cannot ----
-  // Removing the <meta http-equiv="refresh"> does not cancel it (in any engine); stopping
-  // the loaded document does.
-  function cancelFrozenPageRefresh() {
-    const meta = document.querySelector('meta[http-equiv="refresh"]');
-    if (!meta) return;
-    const stop = () => {
-      if (meta.parentNode) meta.parentNode.removeChild(meta);
-      if (!window.stop) return;
-      window.stop();
-      // stop() also ends the loads under way (lazy images): those start again.
-      for (const img of Array.from(document.images)) {
-        if (img.complete && img.naturalWidth > 0) continue;
-        const src = img.getAttribute("src");
-        img.removeAttribute("src");
-        if (src) img.setAttribute("src", src);
-      }
-    };
-    if (document.readyState === "complete") stop();
-    else addEventListener("load", stop);
-  }
 
   // A stable id for this screen, kept across reloads, so that the operator's status page
   // and alerts recognise it when it comes back.
@@ -628,22 +607,7 @@
   }
 
   // ---- reloads: never into an error page ----
-  let reloading = false;
-  function safeReload() {
-    if (reloading) return;
-    reloading = true;
-    fetch(location.href, { cache: "no-store", method: "GET" })
-      .then((res) => res.ok)
-      .catch(() => false)
-      .then((ok) => {
-        if (ok) {
-          location.reload();
-          return;
-        }
-        reloading = false; // not reachable: try again later
-        setTimeout(safeReload, 15000 + Math.random() * 15000);
-      });
-  }
+  function safeReload() { signageKiosk.safeReload(15000); }
 
   // nightly reloads the page at the server's reload_hour, so that a browser left for
   // months never grows without bound.
@@ -692,7 +656,7 @@
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
   }
-  cancelFrozenPageRefresh();
+  signageKiosk.cancelFrozenPageRefresh();
 
   // For browser tests and curious operators.
   window.__signage = {

@@ -17,6 +17,14 @@ import (
 //go:embed *.css *.js *.svg
 var files embed.FS
 
+// kioskPages are the scripts of the pages a kiosk shows. Each is served with kiosk.js (what
+// they all do alike) in front of it, as one file: a TV loads one script per page, and the
+// scripts run as they are written, with no build step (kiosk.js defines signageKiosk).
+var kioskPages = map[string]bool{"screen.js": true, "embed.js": true, "pair.js": true}
+
+// kioskShared is the file served in front of each of kioskPages.
+const kioskShared = "kiosk.js"
+
 // asset is one embedded file with its hashed URL.
 type asset struct {
 	name        string
@@ -43,8 +51,12 @@ func New() *Files {
 		names = append(names, e.Name())
 	}
 	sort.Strings(names)
+	shared, _ := files.ReadFile(kioskShared)
 	for _, name := range names {
 		body, _ := files.ReadFile(name)
+		if kioskPages[name] {
+			body = append(append(append([]byte{}, shared...), '\n'), body...)
+		}
 		sum := sha256.Sum256(body)
 		h := hex.EncodeToString(sum[:])[:10]
 		ext := path.Ext(name)

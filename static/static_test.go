@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -39,5 +40,29 @@ func TestHashedURLsAndCaching(t *testing.T) {
 	}
 	if len(f.ServiceWorker()) == 0 || f.Hash() == "" {
 		t.Errorf("service worker or hash missing")
+	}
+}
+
+// TestKioskPagesCarryTheSharedScript: the screen's, the embed's and the pairing view's
+// scripts are each served with kiosk.js in front, as one file that still parses on
+// Chromium 53, and name what kiosk.js defines only after it; kiosk.js itself is not a
+// page's script.
+func TestKioskPagesCarryTheSharedScript(t *testing.T) {
+	f := New()
+	shared, _ := files.ReadFile(kioskShared)
+	for _, name := range []string{"screen.js", "embed.js", "pair.js"} {
+		own, _ := files.ReadFile(name)
+		rec := httptest.NewRecorder()
+		f.ServeHTTP(rec, httptest.NewRequest("GET", f.Path(name), nil))
+		served := rec.Body.String()
+		if !strings.HasPrefix(served, string(shared)) || !strings.HasSuffix(served, string(own)) {
+			t.Errorf("%s is not served as kiosk.js followed by its own script", name)
+		}
+		if !strings.Contains(string(own), "signageKiosk.cancelFrozenPageRefresh()") {
+			t.Errorf("%s does not stop its frozen-page reload through kiosk.js", name)
+		}
+		for _, p := range lintScriptSyntax(name, served, scriptEngine) {
+			t.Errorf("as served: %s", p)
+		}
 	}
 }
