@@ -69,6 +69,20 @@ func newBrowser(t *testing.T, width, height int, extra ...chromedp.ExecAllocator
 // consoleErrors returns the errors seen so far, and forgets them.
 func (b *browser) consoleErrors() []string { return b.cdp.Errors() }
 
+// errorsBesidesTheOutage are the page's errors other than those a server that was down
+// for a while causes, which a test that stops the server expects: the refused connections
+// of the WebSocket and the service worker's failed fetches.
+func (b *browser) errorsBesidesTheOutage() []string {
+	var out []string
+	for _, msg := range b.consoleErrors() {
+		if strings.Contains(msg, "ERR_CONNECTION_REFUSED") || strings.Contains(msg, "WebSocket") || strings.Contains(msg, "Failed to fetch") {
+			continue
+		}
+		out = append(out, msg)
+	}
+	return out
+}
+
 func (b *browser) navigate(t *testing.T, url string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
@@ -296,12 +310,7 @@ func TestBrowserScreenOpensWhileServerDown(t *testing.T) {
 	})
 	e.start(addr)
 	waitJS(t, b, 45*time.Second, "live content after the server came back", `document.getElementById('deck').textContent.includes('Server is back')`)
-	for _, msg := range b.consoleErrors() {
-		// While the server is down the browser logs the refused connections of the
-		// WebSocket and the worker's network attempts; those are the point of the test.
-		if strings.Contains(msg, "ERR_CONNECTION_REFUSED") || strings.Contains(msg, "WebSocket") || strings.Contains(msg, "Failed to fetch") {
-			continue
-		}
+	for _, msg := range b.errorsBesidesTheOutage() {
 		t.Errorf("browser error: %s", msg)
 	}
 }

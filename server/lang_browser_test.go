@@ -203,12 +203,7 @@ func TestBrowserOfflinePageSpeaksTheLanguage(t *testing.T) {
 			t.Errorf("?lang=%s: the offline page says %q, want %q", tc.lang, got, tc.want)
 		}
 	}
-	for _, msg := range b.consoleErrors() {
-		// While the server is down the browser logs the refused connections; they are the
-		// point of the test.
-		if strings.Contains(msg, "ERR_CONNECTION_REFUSED") || strings.Contains(msg, "WebSocket") || strings.Contains(msg, "Failed to fetch") {
-			continue
-		}
+	for _, msg := range b.errorsBesidesTheOutage() {
 		t.Errorf("browser error: %s", msg)
 	}
 }

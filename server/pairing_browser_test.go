@@ -232,11 +232,7 @@ func TestBrowserPairing(t *testing.T) {
 	}
 	waitJS(t, b2, 10*time.Second, "the pairing view at the screen's old address", codeShown)
 	for _, x := range []*browser{b, b2} {
-		for _, msg := range x.consoleErrors() {
-			// The restart refuses the WebSocket and the worker's fetches for a moment.
-			if strings.Contains(msg, "ERR_CONNECTION_REFUSED") || strings.Contains(msg, "WebSocket") || strings.Contains(msg, "Failed to fetch") {
-				continue
-			}
+		for _, msg := range x.errorsBesidesTheOutage() { // the restart refuses them for a moment
 			t.Errorf("browser error: %s", msg)
 		}
 	}

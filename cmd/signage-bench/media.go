@@ -100,15 +100,12 @@ func benchMedia(rep *report, o options) error {
 		}
 		http.ServeContent(w, r, "", time.Time{}, f)
 	})
-	bln, err := net.Listen("tcp", "127.0.0.1:0")
+	bareBase, stopBare, err := serveBare(bare)
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: bare, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
-	go hs.Serve(bln) //nolint:errcheck
-	defer hs.Close()
-	bareURL := "http://" + bln.Addr().String() + path
+	defer stopBare()
+	bareURL := bareBase + path
 	theirs, err := fetch(bareURL, http.Header{})
 	if err != nil {
 		return err

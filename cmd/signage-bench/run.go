@@ -374,17 +374,11 @@ func benchFeed(e *env, rep *report, o options) error {
 		zw.Write(raw.body) //nolint:errcheck
 		zw.Close()
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	bareURL, stopBare, err := serveBare(bare)
 	if err != nil {
 		return err
 	}
-	// The same server settings as ours (server.New), whose timeouts cost a deadline or
-	// two per request: the ratio is then what routing and middleware cost.
-	hs := &http.Server{Handler: bare, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
-	go hs.Serve(ln) //nolint:errcheck
-	defer hs.Close()
-	bareURL := "http://" + ln.Addr().String()
+	defer stopBare()
 	// The baseline must be ours minus routing and middleware: check that it answers alike.
 	for _, c := range []struct {
 		path string
@@ -507,4 +501,19 @@ func benchPage(e *env, rep *report) error {
 	rep.add("screen page time to first byte (median of 200)", median.Round(10*time.Microsecond).String(), "≤ 5ms", ptr(median <= 5*time.Millisecond))
 	rep.add("screen page weight (HTML+CSS+JS, no images)", fmt.Sprintf("%d B (HTML %d B)", weight, len(html)), "≤ 60 KB", ptr(weight <= 60<<10))
 	return nil
+}
+
+// serveBare serves h on a loopback port of its own, the baseline a part compares ours
+// with: plain net/http with the same server settings as ours (server.New), whose timeouts
+// cost a deadline or two per request, so that the ratio is what routing and middleware
+// cost. It returns the server's base URL and what stops it.
+func serveBare(h http.Handler) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	go hs.Serve(ln) //nolint:errcheck // until Close
+	return "http://" + ln.Addr().String(), func() { hs.Close() }, nil
 }
