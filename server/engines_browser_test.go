@@ -283,17 +283,22 @@ func engineEmbed(t *testing.T, o *openedEmbed) {
 // its rotation, its WebSocket, a change from upstream without a reload, and that no script
 // failed.
 func engineScreen(t *testing.T, b on, e *env) {
-	b.open(e.base+"/screens/"+lobby+"?interval=3", 1280, 720)
-	// What shows at first is read before anything slower (the screenshot): at ?interval=3
-	// a slow engine on a loaded machine would otherwise be into the first move already.
+	// What shows at first is read on a page that does not move for a minute: at
+	// ?interval=3 an old engine on a loaded machine can be into its first move by the time
+	// its page has loaded. The rotation is checked at ?interval=3 below.
+	b.open(e.base+"/screens/"+lobby+"?interval=60", 1280, 720)
+	// Right after the load, Chromium 64 and 78 were seen (a few times in ten) with the
+	// second slide not active yet at full opacity and visible, under the active first one
+	// (z-index 1, opaque: nobody sees it), as in the 0.9 s its hiding is delayed by. So
+	// only the first slide must be left within 3 s of the load.
 	var shown []int
-	b.do(shownSlidesJS, &shown)
+	if !b.wait(3*time.Second, `(() => { const s = `+shownSlidesJS+`; return s.length === 1 && s[0] === 0 })()`) {
+		b.do(shownSlidesJS, &shown)
+		t.Errorf("the slides that show at first: %v, want only the first", shown)
+	}
 	var h *headline
 	b.do(headlineJS, &h)
 	b.shot("screen-1280x720")
-	if len(shown) != 1 || shown[0] != 0 {
-		t.Errorf("the slides that show at first: %v, want only the first", shown)
-	}
 	switch {
 	case h == nil:
 		t.Errorf("no slide title shows")
@@ -308,6 +313,7 @@ func engineScreen(t *testing.T, b on, e *env) {
 	}
 
 	// It rotates: after 3 s the slide that shows is another one.
+	b.open(e.base+"/screens/"+lobby+"?interval=3", 1280, 720)
 	if !b.wait(12*time.Second, `(() => { const s = `+shownSlidesJS+`; return s.length === 1 && s[0] !== 0 })()`) {
 		b.do(shownSlidesJS, &shown)
 		t.Errorf("the screen does not rotate at ?interval=3: after 12 s the slides that show are %v", shown)
