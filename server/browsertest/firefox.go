@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -19,13 +18,8 @@ import (
 type firefox struct {
 	engine  Engine
 	version string
-	proc    *process
-	conn    *rpc
 	context string // the browsing context (tab) of the page
-	remove  func() // removes its temporary directory
-
-	mu   sync.Mutex
-	errs []string
+	session
 }
 
 // firefoxPrefs keep a test profile quiet on a closed network: no updates, telemetry,
@@ -124,7 +118,7 @@ func launchFirefox(ctx context.Context, e Engine, dir string) (*firefox, error) 
 		remove()
 		return nil, err
 	}
-	b := &firefox{engine: e, proc: p, remove: remove}
+	b := &firefox{engine: e, session: session{proc: p, remove: remove}}
 	if err := b.connect(ctx, profile); err != nil {
 		b.Close()
 		return nil, err
@@ -212,9 +206,7 @@ func (b *firefox) onEvent(method string, params json.RawMessage) {
 	if e.Stack != nil && len(e.Stack.Frames) > 0 {
 		msg += fmt.Sprintf(" (%s:%d)", e.Stack.Frames[0].URL, e.Stack.Frames[0].Line+1)
 	}
-	b.mu.Lock()
-	b.errs = append(b.errs, msg)
-	b.mu.Unlock()
+	b.record(msg)
 }
 
 func (b *firefox) Engine() Engine  { return b.engine }
@@ -268,24 +260,4 @@ func (b *firefox) Screenshot(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	return base64.StdEncoding.DecodeString(r.Data)
-}
-
-func (b *firefox) Errors() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := b.errs
-	b.errs = nil
-	return out
-}
-
-func (b *firefox) Close() error {
-	if b.conn != nil {
-		b.conn.ws.Close()
-	}
-	b.proc.stop(0, 0)
-	if b.conn != nil {
-		<-b.conn.done
-	}
-	b.remove()
-	return nil
 }

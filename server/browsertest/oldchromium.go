@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -21,13 +20,8 @@ import (
 type oldChromium struct {
 	engine  Engine
 	version string
-	proc    *process
-	conn    *rpc
-	remove  func() // removes its temporary directory
-
-	mu     sync.Mutex
-	errs   []string
-	loaded chan struct{} // signalled on Page.loadEventFired
+	loaded  chan struct{} // signalled on Page.loadEventFired
+	session
 }
 
 func launchOldChromium(ctx context.Context, e Engine, dir string) (*oldChromium, error) {
@@ -56,7 +50,7 @@ func launchOldChromium(ctx context.Context, e Engine, dir string) (*oldChromium,
 		remove()
 		return nil, err
 	}
-	b := &oldChromium{engine: e, proc: p, remove: remove, loaded: make(chan struct{}, 1)}
+	b := &oldChromium{engine: e, session: session{proc: p, remove: remove}, loaded: make(chan struct{}, 1)}
 	if err := b.connect(ctx, profile); err != nil {
 		b.Close()
 		return nil, err
@@ -121,9 +115,7 @@ func (b *oldChromium) onEvent(method string, params json.RawMessage) {
 		return
 	}
 	if msg := cdpError(method, params); msg != "" {
-		b.mu.Lock()
-		b.errs = append(b.errs, msg)
-		b.mu.Unlock()
+		b.record(msg)
 	}
 }
 
@@ -299,26 +291,6 @@ func (b *oldChromium) Screenshot(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	return base64.StdEncoding.DecodeString(r.Data)
-}
-
-func (b *oldChromium) Errors() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := b.errs
-	b.errs = nil
-	return out
-}
-
-func (b *oldChromium) Close() error {
-	if b.conn != nil {
-		b.conn.ws.Close()
-	}
-	b.proc.stop(0, 0)
-	if b.conn != nil {
-		<-b.conn.done
-	}
-	b.remove()
-	return nil
 }
 
 // getJSON fetches url and decodes its JSON body into v.
